@@ -1,0 +1,12 @@
+//! gongkai — compliance inspection and scoring for government information disclosure
+//! (政府信息公开).
+//!
+//! Data flows one way (DESIGN.md §3): the units registry feeds the crawlers and inspectors,
+//! whose findings and metrics feed the rule engine, whose scores feed rankings and
+//! notifications. Each module owns one stage; `model` holds the plain types they share.
+
+pub mod cli;
+pub mod model;
+pub mod registry;
+pub mod store;
+pub mod text;

@@ -1,0 +1,99 @@
+//! Evidence about a unit: findings (DESIGN.md §4) and metrics, whoever observed them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::OrgCode;
+
+/// Who observed a finding. Rule sets weigh sources and decide which wins on disagreement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// The website and catalogue crawlers.
+    Crawler,
+    /// A special inspector (特邀监察员) on a visit.
+    Inspector,
+    /// The unit's own self-assessment.
+    #[serde(rename = "self")]
+    SelfReported,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Crawler => "crawler",
+            Source::Inspector => "inspector",
+            Source::SelfReported => "self",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a finding stands in the rectification loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingStatus {
+    #[default]
+    Open,
+    /// The unit says it fixed the problem; an inspector has yet to confirm.
+    Rectified,
+    /// The unit disputes the finding; an inspector has yet to decide.
+    Disputed,
+    /// An inspector confirmed the finding stands (after a dispute or a failed rectification).
+    Confirmed,
+    /// Fixed and confirmed, or withdrawn: no longer counts.
+    Closed,
+}
+
+/// One observed problem. `check` is a stable id from the check vocabulary
+/// (`site.unreachable`, `catalogue.index_invalid`, …) or a rule set's `field.*` id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The store's id, once stored (explanations cite it).
+    pub id: Option<String>,
+    pub unit: OrgCode,
+    pub check: String,
+    pub source: Source,
+    pub observed_at: DateTime<Utc>,
+    pub url: Option<String>,
+    /// Structured evidence: the snippet, the page that carries a link, dates, counts.
+    pub detail: serde_json::Value,
+    pub status: FindingStatus,
+    pub rectify_by: Option<NaiveDate>,
+}
+
+/// A measured quantity about a unit, e.g. `site.failure_ratio` or `catalogue.longest_gap_days`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    pub unit: OrgCode,
+    pub name: String,
+    pub value: Decimal,
+    pub observed_at: DateTime<Utc>,
+}
+
+/// A unit's own claim for one rule-set item in its self-assessment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelfClaim {
+    pub unit: OrgCode,
+    pub item: String,
+    pub claimed: Decimal,
+    pub note: Option<String>,
+}
+
+/// Everything the rule engine may look at for one unit in one assessment.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UnitEvidence {
+    pub findings: Vec<Finding>,
+    /// Latest value of each metric by name.
+    pub metrics: BTreeMap<String, Decimal>,
+    pub self_claims: Vec<SelfClaim>,
+}

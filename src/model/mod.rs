@@ -1,0 +1,14 @@
+//! Plain domain types. Nothing here knows about SurrealDB, Rocket or files: the store and
+//! the web layer convert to and from these.
+
+mod check;
+mod evidence;
+mod org_code;
+mod unit;
+
+pub use check::{CHECKS, CheckInfo, check_info, is_check_id};
+pub use evidence::{Finding, FindingStatus, Metric, SelfClaim, Source, UnitEvidence};
+pub use org_code::{
+    OrgCode, OrgCodeError, credit_check_character, organisation_check_character, synthetic_credit_code,
+};
+pub use unit::{Unit, UnitKind, UnknownUnitKind};

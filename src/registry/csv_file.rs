@@ -1,0 +1,256 @@
+//! Reading the units registry CSV (DESIGN.md §5) into validated [`Unit`]s.
+//!
+//! Every row is checked before anything is written; problems are collected, not returned at
+//! the first one, so an office fixes a broken file in one pass.
+
+use std::collections::{HashMap, HashSet};
+
+use email_address::EmailAddress;
+use url::Url;
+
+use super::{Rejected, RowProblem};
+use crate::model::{OrgCode, Unit, UnitKind};
+use crate::text::encoding::{self, Hints};
+
+const REQUIRED_COLUMNS: [&str; 4] = ["code", "name", "kind", "website"];
+const OPTIONAL_COLUMNS: [&str; 3] = ["parent_code", "catalogue_url", "email"];
+const MAX_NAME_CHARS: usize = 200;
+
+/// A unit read from the file, with the line it came from (for later cross-row checks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryRow {
+    pub line: u64,
+    pub unit: Unit,
+}
+
+/// A registry file after the per-row checks: the rows that passed and the problems of the
+/// rest. Parent links are checked later, against the store as well
+/// ([`super::plan_import`]), so that one run reports every problem of the file.
+#[derive(Debug, Clone)]
+pub struct RegistryFile {
+    pub rows: Vec<RegistryRow>,
+    pub problems: Vec<RowProblem>,
+    /// Codes of rows that failed other checks: a child naming one of them as its parent is
+    /// not also told that its parent is missing.
+    pub codes_with_problems: HashSet<OrgCode>,
+    /// The encoding the file was read in, e.g. `UTF-8` or `GBK`.
+    pub encoding: &'static str,
+}
+
+/// Parses and checks a registry file's bytes: encoding, header, every field of every row,
+/// and duplicate codes within the file. Fails outright only when the file cannot be read
+/// as a table at all (encoding, header).
+pub fn read_registry(bytes: &[u8]) -> Result<RegistryFile, Rejected> {
+    let decoded = encoding::decode(bytes, Hints { tld: Some(b"cn"), ..Hints::default() });
+    if decoded.had_errors {
+        return Err(Rejected(vec![RowProblem::new(
+            0,
+            "encoding",
+            format!(
+                "文件编码无法识别（按 {} 解码出现乱码），请另存为 UTF-8 或 GBK 编码的 CSV",
+                decoded.encoding.name()
+            ),
+        )]));
+    }
+    let encoding_name = decoded.encoding.name();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(decoded.text.as_bytes());
+
+    let mut problems = Vec::new();
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(Ok(header)) => header,
+        Some(Err(error)) => return Err(Rejected(vec![csv_problem(&error)])),
+        None => return Err(Rejected(vec![RowProblem::new(1, "header", "文件为空，缺少表头行")])),
+    };
+    let columns = match Columns::from_header(&header) {
+        Ok(columns) => columns,
+        Err(header_problems) => return Err(Rejected(header_problems)),
+    };
+
+    let mut rows = Vec::new();
+    let mut codes_with_problems = HashSet::new();
+    let mut first_line_of: HashMap<OrgCode, u64> = HashMap::new();
+    for record in records {
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                problems.push(csv_problem(&error));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, csv::Position::line);
+        if record.iter().all(str::is_empty) {
+            continue; // blank rows that spreadsheets leave at the end
+        }
+        if record.len() != header.len() {
+            problems.push(RowProblem::new(
+                line,
+                "row",
+                format!("本行有 {} 个字段，表头有 {} 个", record.len(), header.len()),
+            ));
+            continue;
+        }
+        match columns.unit(&record, line) {
+            Ok(unit) => {
+                if let Some(first) = first_line_of.get(&unit.code) {
+                    problems.push(RowProblem::new(
+                        line,
+                        "code",
+                        format!("单位代码 {} 与第 {first} 行重复", unit.code),
+                    ));
+                } else {
+                    first_line_of.insert(unit.code.clone(), line);
+                    rows.push(RegistryRow { line, unit });
+                }
+            }
+            Err((code, mut row_problems)) => {
+                codes_with_problems.extend(code);
+                problems.append(&mut row_problems);
+            }
+        }
+    }
+    Ok(RegistryFile { rows, problems, codes_with_problems, encoding: encoding_name })
+}
+
+fn csv_problem(error: &csv::Error) -> RowProblem {
+    let line = error.position().map_or(0, csv::Position::line);
+    RowProblem::new(line, "row", format!("CSV 格式错误：{error}"))
+}
+
+/// Where each known column sits in the header.
+struct Columns {
+    index: HashMap<&'static str, usize>,
+}
+
+impl Columns {
+    fn from_header(header: &csv::StringRecord) -> Result<Self, Vec<RowProblem>> {
+        let mut index = HashMap::new();
+        let mut problems = Vec::new();
+        for (position, name) in header.iter().enumerate() {
+            let name = name.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
+            match REQUIRED_COLUMNS.iter().chain(&OPTIONAL_COLUMNS).find(|c| **c == name) {
+                Some(known) if index.contains_key(known) => {
+                    problems.push(RowProblem::new(1, name, "表头中该列重复"));
+                }
+                Some(known) => {
+                    index.insert(*known, position);
+                }
+                None => problems.push(RowProblem::new(
+                    1,
+                    if name.is_empty() { format!("column {}", position + 1) } else { name },
+                    format!(
+                        "未知的列；允许的列为 {}",
+                        REQUIRED_COLUMNS
+                            .iter()
+                            .chain(&OPTIONAL_COLUMNS)
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    ),
+                )),
+            }
+        }
+        for required in REQUIRED_COLUMNS {
+            if !index.contains_key(required) {
+                problems.push(RowProblem::new(1, required, "表头缺少必需的列"));
+            }
+        }
+        if problems.is_empty() { Ok(Self { index }) } else { Err(problems) }
+    }
+
+    fn get<'r>(&self, record: &'r csv::StringRecord, column: &str) -> Option<&'r str> {
+        self.index.get(column).and_then(|i| record.get(*i)).filter(|v| !v.is_empty())
+    }
+
+    /// Checks every field of one row, collecting all of its problems (and the row's code,
+    /// when that much was valid).
+    fn unit(
+        &self,
+        record: &csv::StringRecord,
+        line: u64,
+    ) -> Result<Unit, (Option<OrgCode>, Vec<RowProblem>)> {
+        let mut problems = Vec::new();
+        let mut problem = |field: &str, message: String| problems.push(RowProblem::new(line, field, message));
+
+        let code = match self.get(record, "code") {
+            None => {
+                problem("code", "必填".into());
+                None
+            }
+            Some(raw) => OrgCode::parse(raw).map_err(|e| problem("code", format!("“{raw}”：{e}"))).ok(),
+        };
+        let name = match self.get(record, "name") {
+            None => {
+                problem("name", "必填".into());
+                None
+            }
+            Some(name) if name.chars().count() > MAX_NAME_CHARS => {
+                problem("name", format!("名称过长（超过 {MAX_NAME_CHARS} 个字符）"));
+                None
+            }
+            Some(name) => Some(name.to_string()),
+        };
+        let kind = match self.get(record, "kind") {
+            None => {
+                problem("kind", "必填".into());
+                None
+            }
+            Some(raw) => raw.parse::<UnitKind>().map_err(|e| problem("kind", e.to_string())).ok(),
+        };
+        let parent_code = match self.get(record, "parent_code") {
+            None => None,
+            Some(raw) => match OrgCode::parse(raw) {
+                Ok(parent) => Some(parent),
+                Err(e) => {
+                    problem("parent_code", format!("“{raw}”：{e}"));
+                    None
+                }
+            },
+        };
+        let website = match self.get(record, "website") {
+            None => {
+                problem("website", "必填".into());
+                None
+            }
+            Some(raw) => web_address(raw).map_err(|m| problem("website", m)).ok(),
+        };
+        let catalogue_url = self
+            .get(record, "catalogue_url")
+            .and_then(|raw| web_address(raw).map_err(|m| problem("catalogue_url", m)).ok());
+        let email = self.get(record, "email").and_then(|raw| {
+            raw.parse::<EmailAddress>()
+                .map(|_| raw.to_string())
+                .map_err(|e| problem("email", format!("“{raw}”不是有效的电子邮件地址（{e}）")))
+                .ok()
+        });
+
+        match (code, name, kind) {
+            (Some(code), Some(name), Some(kind)) if problems.is_empty() => {
+                if parent_code.as_ref() == Some(&code) {
+                    return Err((
+                        Some(code),
+                        vec![RowProblem::new(line, "parent_code", "上级单位不能是本单位自身")],
+                    ));
+                }
+                Ok(Unit { code, name, kind, parent_code, website, catalogue_url, email })
+            }
+            (code, _, _) => Err((code, problems)),
+        }
+    }
+}
+
+/// Accepts an absolute http(s) address with a host, as the crawler will need it.
+pub fn web_address(raw: &str) -> Result<String, String> {
+    let url = Url::parse(raw).map_err(|e| format!("“{raw}”不是有效的网址（{e}）"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("“{raw}”应以 http:// 或 https:// 开头"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("“{raw}”缺少主机名"));
+    }
+    Ok(url.to_string())
+}

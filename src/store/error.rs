@@ -1,0 +1,35 @@
+//! Store errors, worded for the person at the terminal.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("数据库地址“{0}”无效：应为 surrealkv://路径、mem:// 或 ws://主机:端口")]
+    BadUrl(String),
+    #[error(
+        "数据库目录 {path} 正被另一个进程使用（例如正在运行的 gongkai serve）；请先停止它，或用 --db 指向数据库服务器"
+    )]
+    Locked { path: String },
+    #[error("无法连接数据库 {url}：{message}")]
+    Connect { url: String, message: String },
+    #[error("数据库登录失败（{url}）：{message}；请检查 --db-user / --db-pass")]
+    SignIn { url: String, message: String },
+    #[error("应用数据库结构失败：{0}")]
+    Schema(String),
+    #[error("数据库操作失败（{context}）：{source}")]
+    Query {
+        context: &'static str,
+        #[source]
+        source: surrealdb::Error,
+    },
+    #[error("库中数据损坏（{context}）：{message}")]
+    Corrupt { context: &'static str, message: String },
+}
+
+impl StoreError {
+    pub(crate) fn query(context: &'static str) -> impl FnOnce(surrealdb::Error) -> StoreError {
+        move |source| StoreError::Query { context, source }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
