@@ -5,8 +5,11 @@
 //! whose findings and metrics feed the rule engine, whose scores feed rankings and
 //! notifications. Each module owns one stage; `model` holds the plain types they share.
 
+pub mod assess;
 pub mod cli;
+pub mod crawl;
 pub mod model;
 pub mod registry;
+pub mod rules;
 pub mod store;
 pub mod text;

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 a failure of the system (database, disk); 2 bad input or a
 //! command that is not available yet.
 
+mod assess;
 mod output;
 mod units;
 
@@ -77,19 +78,40 @@ pub enum Command {
     /// 评分规则 — rule sets
     #[command(subcommand)]
     Rules(RulesCommand),
-    /// 按规则集评分 — score every unit under a rule set
+    /// 按规则集评分并保存评估周期 — score every unit under a rule set and save the cycle
     Assess {
+        /// 规则集文件 Rule set file (scoring-rules/*.toml)
         #[arg(long)]
         rules: PathBuf,
+        /// 周期编号，缺省为“规则集-日期” Cycle id (default: RULESET-DATE); re-running replaces it
         #[arg(long)]
         cycle: Option<String>,
+        /// 以该日期为评估日 (YYYY-MM-DD)，缺省为今天 Evidence as of this day
         #[arg(long)]
         as_of: Option<String>,
+        /// 后进单位标准文件 Laggard criteria (default: scoring-rules/laggards.toml as shipped)
+        #[arg(long)]
+        laggards: Option<PathBuf>,
+        /// 与已保存的周期比较：谁的得分、名次会变化及原因 What-if against a saved cycle
+        #[arg(long)]
+        compare_with: Option<String>,
+        /// 只试算，不保存 Compute and show, save nothing
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
     },
     /// 排名与后进单位 — ranking and laggards
     Ranking {
+        /// 周期编号，缺省为最新 Cycle id (default: the newest)
         #[arg(long)]
         cycle: Option<String>,
+        /// 只看该类型 Only this kind
+        #[arg(long)]
+        kind: Option<UnitKind>,
+        /// 只看后进单位 Only laggards
+        #[arg(long)]
+        laggards: bool,
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
@@ -130,7 +152,11 @@ pub enum UnitsCommand {
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// 校验规则集文件并运行其中的示例 Validate a rule set and run its examples
-    Check { file: PathBuf },
+    Check {
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
 }
 
 impl clap::ValueEnum for UnitKind {
@@ -192,8 +218,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Crawl { .. } | Command::Probe | Command::Findings { .. } => {
             not_yet("crawl / probe / findings", 3)
         }
-        Command::Rules(_) | Command::Assess { .. } | Command::Ranking { .. } => {
-            not_yet("rules / assess / ranking", 5)
+        Command::Rules(RulesCommand::Check { file, format }) => assess::check(&file, Format::resolve(format)),
+        Command::Assess { rules, cycle, as_of, laggards, compare_with, dry_run, format } => {
+            let store = Store::connect(&config).await?;
+            let args = assess::AssessArgs {
+                rules: &rules,
+                cycle,
+                as_of: as_of.as_deref(),
+                laggards: laggards.as_deref(),
+                compare_with,
+                dry_run,
+                format: Format::resolve(format),
+            };
+            let result = assess::assess(&store, args).await;
+            store.close().await;
+            result
+        }
+        Command::Ranking { cycle, kind, laggards, format } => {
+            let store = Store::connect(&config).await?;
+            let result = assess::ranking(&store, cycle, kind, laggards, Format::resolve(format)).await;
+            store.close().await;
+            result
         }
         Command::Serve | Command::Demo => not_yet("serve / demo", 6),
     }

@@ -141,7 +141,7 @@ pub async fn import(store: &Store, file: &Path, format: Format) -> anyhow::Resul
 
 /// Prints every problem (`LINE:FIELD: message` on stderr; also JSON on stdout when asked)
 /// and returns the error that makes the command exit with code 2.
-fn report_rejection(file: &str, rejected: &Rejected, format: Format) -> anyhow::Error {
+pub(super) fn report_rejection(file: &str, rejected: &Rejected, format: Format) -> anyhow::Error {
     let mut err = io::stderr().lock();
     let _ = writeln!(err, "{file}：{rejected}");
     for problem in &rejected.0 {

@@ -32,9 +32,69 @@ impl Source {
     }
 }
 
+impl std::str::FromStr for Source {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "crawler" => Ok(Source::Crawler),
+            "inspector" => Ok(Source::Inspector),
+            "self" => Ok(Source::SelfReported),
+            other => Err(format!("未知的来源“{other}”")),
+        }
+    }
+}
+
+impl FindingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingStatus::Open => "open",
+            FindingStatus::Rectified => "rectified",
+            FindingStatus::Disputed => "disputed",
+            FindingStatus::Confirmed => "confirmed",
+            FindingStatus::Closed => "closed",
+        }
+    }
+}
+
+impl std::str::FromStr for FindingStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            FindingStatus::Open,
+            FindingStatus::Rectified,
+            FindingStatus::Disputed,
+            FindingStatus::Confirmed,
+            FindingStatus::Closed,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+        .ok_or_else(|| format!("未知的状态“{s}”"))
+    }
+}
+
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// What a crawl run covered. Evidence for an assessment takes, per unit and kind, the newest
+/// finished run at or before the as-of date, so a re-run of an old assessment is exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CrawlKind {
+    Site,
+    Catalogue,
+    Probe,
+}
+
+impl CrawlKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrawlKind::Site => "site",
+            CrawlKind::Catalogue => "catalogue",
+            CrawlKind::Probe => "probe",
+        }
     }
 }
 

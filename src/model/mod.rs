@@ -7,7 +7,7 @@ mod org_code;
 mod unit;
 
 pub use check::{CHECKS, CheckInfo, check_info, is_check_id};
-pub use evidence::{Finding, FindingStatus, Metric, SelfClaim, Source, UnitEvidence};
+pub use evidence::{CrawlKind, Finding, FindingStatus, Metric, SelfClaim, Source, UnitEvidence};
 pub use org_code::{
     OrgCode, OrgCodeError, credit_check_character, organisation_check_character, synthetic_credit_code,
 };

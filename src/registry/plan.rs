@@ -40,14 +40,15 @@ pub fn plan_import(file: &RegistryFile, existing: &[Unit]) -> Result<ImportPlan,
 
     let mut problems = file.problems.clone();
     for row in &file.rows {
-        if let Some(parent) = &row.unit.parent_code {
-            if !parent_of.contains_key(parent) && !file.codes_with_problems.contains(parent) {
-                problems.push(RowProblem::new(
-                    row.line,
-                    "parent_code",
-                    format!("上级单位 {parent} 既不在本文件中，也未在系统中登记"),
-                ));
-            }
+        if let Some(parent) = &row.unit.parent_code
+            && !parent_of.contains_key(parent)
+            && !file.codes_with_problems.contains(parent)
+        {
+            problems.push(RowProblem::new(
+                row.line,
+                "parent_code",
+                format!("上级单位 {parent} 既不在本文件中，也未在系统中登记"),
+            ));
         }
     }
     problems.extend(cycle_problems(file, &parent_of, &in_file));

@@ -20,7 +20,7 @@ pub enum StoreError {
     Query {
         context: &'static str,
         #[source]
-        source: surrealdb::Error,
+        source: Box<surrealdb::Error>,
     },
     #[error("库中数据损坏（{context}）：{message}")]
     Corrupt { context: &'static str, message: String },
@@ -28,7 +28,7 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn query(context: &'static str) -> impl FnOnce(surrealdb::Error) -> StoreError {
-        move |source| StoreError::Query { context, source }
+        move |source| StoreError::Query { context, source: Box::new(source) }
     }
 }
 

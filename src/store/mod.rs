@@ -2,16 +2,20 @@
 //! database is embedded (`surrealkv://`), in memory (`mem://`) or a server (`ws://`), and
 //! nothing here may assume the embedded engine.
 
+mod assessments;
 mod audit;
 mod error;
+mod findings;
 mod units;
 
 use surrealdb::Surreal;
 use surrealdb::engine::any::{self, Any};
 use surrealdb::opt::auth::Root;
 
+pub use assessments::{CycleInfo, CycleRecord};
 pub use audit::{AuditEntry, AuditRecord};
 pub use error::{StoreError, StoreResult};
+pub use findings::{CrawlRunRecord, FindingFilter};
 pub use units::ImportOutcome;
 
 /// The schema, applied idempotently at every connection.

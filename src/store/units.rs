@@ -119,14 +119,14 @@ impl Store {
             if let Err(source) = result {
                 // Dropping the transaction would leave the server to time it out; cancel it.
                 let _ = txn.cancel().await;
-                return Err(StoreError::Query { context, source });
+                return Err(StoreError::Query { context, source: Box::new(source) });
             }
             written += chunk.len();
             progress(written);
         }
         if let Err(source) = audit.write_in(&txn).await {
             let _ = txn.cancel().await;
-            return Err(StoreError::Query { context, source });
+            return Err(StoreError::Query { context, source: Box::new(source) });
         }
         txn.commit().await.map_err(StoreError::query(context))?;
         Ok(ImportOutcome {

@@ -50,10 +50,10 @@ pub fn decode(bytes: &[u8], hints: Hints<'_>) -> Decoded {
     if let Some(encoding) = hints.declared.and_then(|l| Encoding::for_label(l.trim().as_bytes())) {
         return finish(bytes, encoding, EncodingSource::Declared);
     }
-    if hints.html {
-        if let Some(encoding) = meta_charset(bytes) {
-            return finish(bytes, encoding, EncodingSource::MetaTag);
-        }
+    if hints.html
+        && let Some(encoding) = meta_charset(bytes)
+    {
+        return finish(bytes, encoding, EncodingSource::MetaTag);
     }
     if std::str::from_utf8(bytes).is_ok() {
         return finish(bytes, UTF_8, EncodingSource::ValidUtf8);

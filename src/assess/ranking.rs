@@ -1,0 +1,178 @@
+//! Ranking a cycle: overall and within each unit kind (ties share a rank), the change since the
+//! previous cycle, laggard flags with their reasons, and how a supervising unit's subordinates
+//! stand (the report's "supervising departments that do not push their subordinate units").
+
+use std::collections::{BTreeMap, HashMap};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::LaggardCriteria;
+use crate::model::{Unit, UnitKind};
+use crate::rules::Score;
+
+/// One unit's scored result before ranking.
+#[derive(Debug, Clone)]
+pub struct ScoredUnit {
+    pub unit: Unit,
+    pub score: Score,
+    /// Laggard reasons from the unit's own evidence (not started, on-and-off, overdue).
+    pub evidence_reasons: Vec<String>,
+}
+
+/// How a supervising unit's subordinates stand in the same cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subordinates {
+    pub count: u32,
+    pub laggards: u32,
+    pub average: Decimal,
+}
+
+/// One row of a ranking. The JSON field names are stable (scripts rely on them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankedScore {
+    pub unit: String,
+    pub name: String,
+    pub kind: UnitKind,
+    pub parent_code: Option<String>,
+    pub score: Decimal,
+    pub grade: Option<String>,
+    pub veto: Option<String>,
+    pub passed: bool,
+    pub rank: u32,
+    pub rank_in_kind: u32,
+    pub previous_rank: Option<u32>,
+    /// Places gained (positive) or lost (negative) since the previous cycle.
+    pub rank_change: Option<i64>,
+    pub laggard: bool,
+    pub reasons: Vec<String>,
+    pub subordinates: Option<Subordinates>,
+}
+
+/// Competition ranking ("1224"): a unit's rank is one more than the number of units with a
+/// strictly higher score, so equal scores share a rank and the next rank is skipped.
+fn competition_ranks(scores: &[Decimal]) -> Vec<u32> {
+    scores.iter().map(|s| 1 + scores.iter().filter(|other| *other > s).count() as u32).collect()
+}
+
+/// Ranks one cycle. `previous_ranks` maps unit codes to their overall rank in the previous
+/// cycle; `pass_mark` is the rule set's. Rows come back best first, ties by code.
+pub fn rank(
+    scored: &[ScoredUnit],
+    previous_ranks: &HashMap<String, u32>,
+    criteria: &LaggardCriteria,
+    pass_mark: Decimal,
+) -> Vec<RankedScore> {
+    let totals: Vec<Decimal> = scored.iter().map(|s| s.score.total).collect();
+    let overall = competition_ranks(&totals);
+    let mut in_kind = vec![0; scored.len()];
+    let mut by_kind: BTreeMap<UnitKind, Vec<usize>> = BTreeMap::new();
+    for (i, s) in scored.iter().enumerate() {
+        by_kind.entry(s.unit.kind).or_default().push(i);
+    }
+    for indices in by_kind.values() {
+        let kind_totals: Vec<Decimal> = indices.iter().map(|i| totals[*i]).collect();
+        for (i, r) in indices.iter().zip(competition_ranks(&kind_totals)) {
+            in_kind[*i] = r;
+        }
+    }
+
+    let n = scored.len() as u32;
+    // Bottom N %: the last ceil(n × N / 100) places.
+    let bottom_places = (u64::from(n) * u64::from(criteria.bottom_percent)).div_ceil(100) as u32;
+    let mut rows: Vec<RankedScore> = scored
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let code = s.unit.code.to_string();
+            let previous_rank = previous_ranks.get(&code).copied();
+            let rank_change = previous_rank.map(|p| i64::from(p) - i64::from(overall[i]));
+            let mut reasons = Vec::new();
+            if criteria.veto {
+                if let Some(veto) = &s.score.veto {
+                    reasons.push(format!("单项否决：{}", veto_label(&s.score, veto)));
+                }
+            }
+            if criteria.below_pass_mark && s.score.veto.is_none() && s.score.total < pass_mark {
+                reasons.push(format!("低于合格线（{} < {}）", s.score.total, pass_mark));
+            }
+            if bottom_places > 0 && overall[i] > n - bottom_places {
+                reasons.push(format!("总排名位于后 {}%（第 {} / {} 名）", criteria.bottom_percent, overall[i], n));
+            }
+            if criteria.drop_places > 0 {
+                if let Some(change) = rank_change.filter(|c| *c <= -i64::from(criteria.drop_places)) {
+                    reasons.push(format!("名次比上一周期下降 {} 位", -change));
+                }
+            }
+            reasons.extend(s.evidence_reasons.iter().cloned());
+            RankedScore {
+                unit: code,
+                name: s.unit.name.clone(),
+                kind: s.unit.kind,
+                parent_code: s.unit.parent_code.as_ref().map(ToString::to_string),
+                score: s.score.total,
+                grade: s.score.grade.clone(),
+                veto: s.score.veto.clone(),
+                passed: s.score.passed,
+                rank: overall[i],
+                rank_in_kind: in_kind[i],
+                previous_rank,
+                rank_change,
+                laggard: !reasons.is_empty(),
+                reasons,
+                subordinates: None,
+            }
+        })
+        .collect();
+    attach_subordinates(&mut rows);
+    rows.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.unit.cmp(&b.unit)));
+    rows
+}
+
+/// The veto's label as the explanation tree gives it, falling back to its id.
+fn veto_label(score: &Score, veto: &str) -> String {
+    score
+        .explanation
+        .root
+        .find(crate::rules::NodeKind::Veto, veto)
+        .map_or_else(|| veto.to_string(), |node| node.label.clone())
+}
+
+/// Fills in each supervising unit's summary of its direct subordinates in this cycle.
+fn attach_subordinates(rows: &mut [RankedScore]) {
+    let mut children: HashMap<String, (u32, u32, Decimal)> = HashMap::new();
+    for row in rows.iter() {
+        if let Some(parent) = &row.parent_code {
+            let entry = children.entry(parent.clone()).or_insert((0, 0, Decimal::ZERO));
+            entry.0 += 1;
+            entry.1 += u32::from(row.laggard);
+            entry.2 += row.score;
+        }
+    }
+    for row in rows.iter_mut() {
+        if let Some((count, laggards, sum)) = children.get(&row.unit) {
+            row.subordinates = Some(Subordinates {
+                count: *count,
+                laggards: *laggards,
+                average: (sum / Decimal::from(*count)).round_dp(2),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ties_share_a_rank_and_skip_the_next() {
+        let scores: Vec<Decimal> = [90, 85, 90, 70, 85].iter().map(|s| Decimal::from(*s)).collect();
+        assert_eq!(competition_ranks(&scores), vec![1, 3, 1, 5, 3]);
+    }
+
+    #[test]
+    fn all_equal_scores_are_all_first() {
+        let scores = vec![Decimal::from(60); 4];
+        assert_eq!(competition_ranks(&scores), vec![1, 1, 1, 1]);
+    }
+}

@@ -1,0 +1,208 @@
+//! Operator settings for fetching. Every limit that keeps a hostile site from stalling the crawl
+//! or growing memory lives here, so that it can be tuned per deployment in `crawlers/*.toml`
+//! without touching code.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The user agent names gongkai and its purpose, so that a site's operator who sees it in a log
+/// knows who is knocking and why.
+pub const DEFAULT_USER_AGENT: &str =
+    concat!("gongkai/", env!("CARGO_PKG_VERSION"), " (+government disclosure inspection)");
+
+/// The politeness bar of DESIGN.md §7: never more than this many requests in flight to one host.
+pub const MAX_PER_HOST_CONCURRENCY: usize = 4;
+
+/// How pages are fetched. Durations carry their unit in the field name because TOML has no
+/// duration type and a bare `timeout = 15` invites guessing.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FetchConfig {
+    /// Time allowed to establish a TCP (and TLS) connection.
+    pub connect_timeout_secs: u64,
+    /// Time allowed for one HTTP exchange, from connecting to the last body byte. 15 s is the
+    /// national rule's "has not answered within 15 s"; it also stops servers that trickle bytes.
+    pub total_timeout_secs: u64,
+    /// Body bytes read at most; the rest is not read and the page is marked truncated.
+    pub max_body_bytes: usize,
+    /// Redirect hops followed at most before the fetch fails.
+    pub max_redirects: usize,
+    /// Requests in flight to one host at most (1 to 4).
+    pub per_host_concurrency: usize,
+    /// Minimum time between the starts of two requests to the same host.
+    pub min_gap_ms: u64,
+    /// Requests in flight in total at most.
+    pub global_concurrency: usize,
+    /// The `User-Agent` header sent with every request.
+    pub user_agent: String,
+    /// Reach loopback, private, link-local and other non-public addresses (tests, the demo,
+    /// intranet deployments). Off by default so that a unit cannot aim the crawler at internal
+    /// services.
+    pub allow_private: bool,
+    /// Hosts (`host` or `host:port`) reachable even when they are non-public and
+    /// `allow_private` is off: one intranet site can be let through without opening all of
+    /// them. A redirect away from a listed host is checked like any other URL.
+    pub private_allowlist: Vec<String>,
+    /// Retries after a 429 or 503 answer, at most.
+    pub max_retries: u32,
+    /// First backoff after 429/503 without a usable `Retry-After`; doubles on each retry.
+    pub retry_backoff_ms: u64,
+    /// Longest `Retry-After` that is waited for. A server asking for longer is not retried:
+    /// its 429/503 page is returned, as waiting less than asked would ignore the request.
+    pub max_retry_after_secs: u64,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout_secs: 10,
+            total_timeout_secs: 15,
+            max_body_bytes: 5 * 1024 * 1024,
+            max_redirects: 10,
+            per_host_concurrency: MAX_PER_HOST_CONCURRENCY,
+            min_gap_ms: 250,
+            global_concurrency: 32,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            allow_private: false,
+            private_allowlist: Vec::new(),
+            max_retries: 2,
+            retry_backoff_ms: 1000,
+            max_retry_after_secs: 30,
+        }
+    }
+}
+
+/// A setting that cannot work, named so the operator can fix the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("抓取配置项 {field} 无效：{reason}")]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub reason: &'static str,
+}
+
+impl FetchConfig {
+    /// Rejects settings that would deadlock (zero permits), time out every request, or break
+    /// the per-host politeness bar.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |field, reason| Err(ConfigError { field, reason });
+        if self.connect_timeout_secs == 0 {
+            return fail("connect_timeout_secs", "必须大于 0");
+        }
+        if self.total_timeout_secs == 0 {
+            return fail("total_timeout_secs", "必须大于 0");
+        }
+        if self.max_body_bytes == 0 {
+            return fail("max_body_bytes", "必须大于 0");
+        }
+        if !(1..=MAX_PER_HOST_CONCURRENCY).contains(&self.per_host_concurrency) {
+            return fail("per_host_concurrency", "必须在 1 到 4 之间");
+        }
+        if self.global_concurrency == 0 {
+            return fail("global_concurrency", "必须大于 0");
+        }
+        if self.user_agent.trim().is_empty()
+            || reqwest::header::HeaderValue::from_str(&self.user_agent).is_err()
+        {
+            return fail("user_agent", "不能为空且只能包含可见 ASCII 字符");
+        }
+        if self.private_allowlist.iter().any(|entry| parse_authority(entry).is_none()) {
+            return fail("private_allowlist", "每一项必须是主机名或“主机名:端口”");
+        }
+        Ok(())
+    }
+
+    /// The allowlist as (lower-case host, optional port) pairs; invalid entries are skipped
+    /// (`validate` reports them).
+    pub fn private_allowlist(&self) -> Vec<(String, Option<u16>)> {
+        self.private_allowlist.iter().filter_map(|entry| parse_authority(entry)).collect()
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout_secs)
+    }
+
+    pub fn total_timeout(&self) -> Duration {
+        Duration::from_secs(self.total_timeout_secs)
+    }
+
+    pub fn min_gap(&self) -> Duration {
+        Duration::from_millis(self.min_gap_ms)
+    }
+
+    pub fn retry_backoff(&self) -> Duration {
+        Duration::from_millis(self.retry_backoff_ms)
+    }
+
+    pub fn max_retry_after(&self) -> Duration {
+        Duration::from_secs(self.max_retry_after_secs)
+    }
+}
+
+/// Reads `host` or `host:port` the way a URL's authority is read, so that an entry matches the
+/// `host_str()` of the URLs it is meant for (IPv6 in brackets, names lower-cased).
+fn parse_authority(entry: &str) -> Option<(String, Option<u16>)> {
+    let entry = entry.trim();
+    if entry.is_empty() || entry.contains(['/', '@', '?', '#']) {
+        return None;
+    }
+    let url = url::Url::parse(&format!("http://{entry}/")).ok()?;
+    let has_port = entry.rsplit_once(':').is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+        && !entry.ends_with(']');
+    let port = if has_port { Some(url.port_or_known_default()?) } else { None };
+    Some((url.host_str()?.to_owned(), port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_issue() {
+        let config = FetchConfig::default();
+        assert_eq!(config.total_timeout(), Duration::from_secs(15));
+        assert_eq!(config.max_body_bytes, 5 * 1024 * 1024);
+        assert_eq!(config.per_host_concurrency, 4);
+        assert!(!config.allow_private);
+        assert!(config.user_agent.starts_with("gongkai/"));
+        assert!(config.user_agent.ends_with("(+government disclosure inspection)"));
+        assert_eq!(config.validate(), Ok(()));
+    }
+
+    #[test]
+    fn partial_toml_keeps_the_other_defaults() {
+        let config: FetchConfig =
+            toml::from_str("total_timeout_secs = 2\nallow_private = true\n").expect("valid settings");
+        assert_eq!(config.total_timeout_secs, 2);
+        assert!(config.allow_private);
+        assert_eq!(config.max_body_bytes, FetchConfig::default().max_body_bytes);
+    }
+
+    #[test]
+    fn unknown_and_unworkable_settings_are_refused() {
+        assert!(toml::from_str::<FetchConfig>("total_timeout = 2\n").is_err());
+        let config = FetchConfig { per_host_concurrency: 8, ..FetchConfig::default() };
+        assert_eq!(config.validate().map_err(|e| e.field), Err("per_host_concurrency"));
+        let config = FetchConfig { global_concurrency: 0, ..FetchConfig::default() };
+        assert_eq!(config.validate().map_err(|e| e.field), Err("global_concurrency"));
+        let config = FetchConfig { private_allowlist: vec!["http://x/".into()], ..FetchConfig::default() };
+        assert_eq!(config.validate().map_err(|e| e.field), Err("private_allowlist"));
+    }
+
+    #[test]
+    fn allowlist_entries_read_like_url_authorities() {
+        let config = FetchConfig {
+            private_allowlist: vec!["Intranet.GOV.cn".into(), "10.1.2.3:8080".into(), "[::1]:80".into()],
+            ..FetchConfig::default()
+        };
+        assert_eq!(config.validate(), Ok(()));
+        assert_eq!(
+            config.private_allowlist(),
+            [
+                ("intranet.gov.cn".to_owned(), None),
+                ("10.1.2.3".to_owned(), Some(8080)),
+                ("[::1]".to_owned(), Some(80))
+            ]
+        );
+    }
+}

@@ -1,0 +1,374 @@
+//! Fetching one URL the way a careful crawler does: redirects followed by hand so that every
+//! hop passes the address guard and counts against the cap, the body streamed and cut at the
+//! size cap, every exchange under a deadline, every request scheduled by the politeness rules,
+//! and the text decoded by the project's one decoder.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Response, StatusCode, redirect};
+use tokio::time::Instant;
+use url::Url;
+
+use super::config::FetchConfig;
+use super::error::{BuildError, FetchError};
+use super::frontier::normalize;
+use super::guard::{GuardedResolver, check_literal_host};
+use super::politeness::{Politeness, Ticket, retry_after};
+use crate::text::encoding::{Hints, decode};
+
+/// What a server answered for a URL. Any status is a page, 404 and 500 included: the checks
+/// decide what a status means.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The URL finally answered, after redirects.
+    pub url: Url,
+    /// The URLs that redirected, in order, starting with the one requested. Empty when the first
+    /// answer was not a redirect.
+    pub redirects: Vec<Url>,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub last_modified: Option<String>,
+    /// The body as text. Empty when the content is not text (PDF, images…): such bodies are not
+    /// read at all.
+    pub body: String,
+    /// The encoding the body was decoded with (`None` when the body was not read).
+    pub encoding: Option<&'static str>,
+    /// The body was longer than the size cap; `body` holds its beginning only.
+    pub truncated: bool,
+    /// Time spent in HTTP exchanges (all hops and retries), politeness waits excluded.
+    pub elapsed: Duration,
+}
+
+impl Page {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    pub fn is_html(&self) -> bool {
+        self.content_type.as_deref().is_none_or(|t| t.to_ascii_lowercase().contains("html"))
+    }
+}
+
+/// Fetches pages under one [`FetchConfig`]. Cheap to clone; clones share the connection pool
+/// and the politeness state, so one `Fetcher` should serve a whole crawl.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// Resolves through the address guard (unless `allow_private`).
+    client: reqwest::Client,
+    /// Resolves without the guard; used only for hops to hosts on the private allowlist.
+    exempt_client: Option<reqwest::Client>,
+    allowlist: Vec<(String, Option<u16>)>,
+    config: FetchConfig,
+    politeness: Politeness,
+}
+
+/// One answer with its body still unread, and the slots and deadline it was obtained under.
+struct Exchange {
+    response: Response,
+    _ticket: Ticket,
+    deadline: Instant,
+    started: Instant,
+}
+
+impl Fetcher {
+    pub fn new(config: FetchConfig) -> Result<Self, BuildError> {
+        config.validate()?;
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+        );
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9,en;q=0.5"));
+        let build = |allow_private: bool| {
+            reqwest::Client::builder()
+                .user_agent(config.user_agent.as_str())
+                .default_headers(headers.clone())
+                // Redirects are followed in `fetch`, so each hop is checked and counted.
+                .redirect(redirect::Policy::none())
+                .connect_timeout(config.connect_timeout())
+                .dns_resolver(Arc::new(GuardedResolver { allow_private }))
+                // A proxy would resolve and connect on our behalf, out of the guard's sight.
+                .no_proxy()
+                .pool_max_idle_per_host(config.per_host_concurrency)
+                .build()
+        };
+        let client = build(config.allow_private)?;
+        let allowlist = config.private_allowlist();
+        let exempt_client =
+            if config.allow_private || allowlist.is_empty() { None } else { Some(build(true)?) };
+        let politeness =
+            Politeness::new(config.per_host_concurrency, config.min_gap(), config.global_concurrency);
+        Ok(Self { inner: Arc::new(Inner { client, exempt_client, allowlist, config, politeness }) })
+    }
+
+    /// The client for a hop: the unguarded one only for a host on the private allowlist.
+    fn client_for(&self, url: &Url) -> &reqwest::Client {
+        let inner = &*self.inner;
+        match &inner.exempt_client {
+            Some(exempt) if is_listed(&inner.allowlist, url) => exempt,
+            _ => &inner.client,
+        }
+    }
+
+    pub fn config(&self) -> &FetchConfig {
+        &self.inner.config
+    }
+
+    /// Fetches `url`, following redirects. Fails only when no answer worth judging came back:
+    /// the address is refused, the server cannot be reached or does not finish in time, or the
+    /// redirects go round or on too long.
+    pub async fn fetch(&self, url: &Url) -> Result<Page, FetchError> {
+        let config = &self.inner.config;
+        let mut current = self.check_target(url)?;
+        let mut redirects: Vec<Url> = Vec::new();
+        let mut elapsed = Duration::ZERO;
+        loop {
+            let exchange = self.send(&current, &mut elapsed).await?;
+            let status = exchange.response.status();
+            if let Some(location) = redirect_location(status, exchange.response.headers()) {
+                elapsed += exchange.started.elapsed();
+                drop(exchange);
+                let next =
+                    current.join(location.trim()).ok().and_then(|u| normalize(&u)).ok_or_else(|| {
+                        FetchError::BadRedirect { url: current.clone(), location: location.clone() }
+                    })?;
+                redirects.push(current);
+                if redirects.contains(&next) {
+                    let url = redirects.pop().unwrap_or_else(|| next.clone());
+                    return Err(FetchError::RedirectLoop { url, target: Box::new(next) });
+                }
+                if redirects.len() > config.max_redirects {
+                    let url = redirects.pop().unwrap_or_else(|| next.clone());
+                    return Err(FetchError::TooManyRedirects { url, limit: config.max_redirects });
+                }
+                current = self.check_target(&next)?;
+                continue;
+            }
+            return self.read_page(exchange, current, redirects, elapsed).await;
+        }
+    }
+
+    /// Refuses what must not be requested at all: non-web schemes and literal non-public
+    /// addresses (names are checked by the resolver, after resolution).
+    fn check_target(&self, url: &Url) -> Result<Url, FetchError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(FetchError::UnsupportedScheme { url: url.clone(), scheme: url.scheme().to_owned() });
+        }
+        let Some(normalized) = normalize(url) else {
+            return Err(FetchError::InvalidUrl {
+                url: url.to_string(), reason: "缺少主机名".to_owned()
+            });
+        };
+        let exempt = self.inner.exempt_client.is_some() && is_listed(&self.inner.allowlist, &normalized);
+        check_literal_host(&normalized, self.inner.config.allow_private || exempt).map_err(|blocked| {
+            FetchError::PrivateAddress {
+                url: normalized.clone(),
+                host: blocked.host,
+                address: blocked.address,
+            }
+        })?;
+        Ok(normalized)
+    }
+
+    /// Sends one request when politeness allows, retrying a bounded number of times after 429
+    /// and 503 (waiting as asked by `Retry-After`, or backing off exponentially).
+    async fn send(&self, url: &Url, elapsed: &mut Duration) -> Result<Exchange, FetchError> {
+        let Inner { config, politeness, .. } = &*self.inner;
+        let client = self.client_for(url);
+        let host = url.host_str().unwrap_or_default();
+        let mut attempt = 0;
+        loop {
+            let ticket = politeness.acquire(host).await;
+            let started = Instant::now();
+            let deadline = started + config.total_timeout();
+            let sent = tokio::time::timeout_at(deadline, client.get(url.clone()).send()).await;
+            let response = match sent {
+                Err(_) => return Err(self.timeout(url)),
+                Ok(Err(err)) => return Err(self.classify(&err, url)),
+                Ok(Ok(response)) => response,
+            };
+            let status = response.status();
+            let retryable = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
+            if retryable && attempt < config.max_retries {
+                let asked = retry_after(response.headers());
+                let wait = asked.unwrap_or_else(|| backoff(config.retry_backoff(), attempt));
+                if wait <= config.max_retry_after() {
+                    tracing::debug!(%url, status = status.as_u16(), ?wait, "server asked to wait; retrying");
+                    *elapsed += started.elapsed();
+                    politeness.back_off(host, wait);
+                    attempt += 1;
+                    continue;
+                }
+                // Asked to wait longer than we may: keep away for the longest wait allowed and
+                // report the answer as it is.
+                politeness.back_off(host, config.max_retry_after());
+            }
+            return Ok(Exchange { response, _ticket: ticket, deadline, started });
+        }
+    }
+
+    /// Reads the body (text only, at most the cap) and decodes it.
+    async fn read_page(
+        &self,
+        exchange: Exchange,
+        url: Url,
+        redirects: Vec<Url>,
+        elapsed: Duration,
+    ) -> Result<Page, FetchError> {
+        let Exchange { mut response, _ticket, deadline, started } = exchange;
+        let headers = response.headers();
+        let status = response.status().as_u16();
+        let content_type = header_text(headers, header::CONTENT_TYPE);
+        let last_modified = header_text(headers, header::LAST_MODIFIED);
+        let declared_length = response.content_length();
+        let mut page = Page {
+            url,
+            redirects,
+            status,
+            content_type,
+            last_modified,
+            body: String::new(),
+            encoding: None,
+            truncated: false,
+            elapsed,
+        };
+        if page.content_type.as_deref().is_none_or(is_textual) {
+            let cap = self.inner.config.max_body_bytes;
+            let read = tokio::time::timeout_at(deadline, read_capped(&mut response, cap)).await;
+            let (bytes, full) = match read {
+                Err(_) => return Err(self.timeout(&page.url)),
+                Ok(Err(err)) => return Err(self.classify(&err, &page.url)),
+                Ok(Ok(read)) => read,
+            };
+            // Exactly `cap` bytes may be the whole body; only a declared length says so.
+            page.truncated = full && declared_length != Some(cap as u64);
+            let declared = page.content_type.as_deref().and_then(charset_label);
+            let tld = page.url.domain().and_then(|d| d.rsplit('.').next()).map(str::as_bytes);
+            let decoded = decode(&bytes, Hints { declared, html: true, tld });
+            page.body = decoded.text;
+            page.encoding = Some(decoded.encoding.name());
+        }
+        page.elapsed += started.elapsed();
+        Ok(page)
+    }
+
+    fn timeout(&self, url: &Url) -> FetchError {
+        FetchError::Timeout { url: url.clone(), seconds: self.inner.config.total_timeout_secs }
+    }
+
+    fn classify(&self, err: &reqwest::Error, url: &Url) -> FetchError {
+        let config = &self.inner.config;
+        FetchError::from_reqwest(err, url, config.connect_timeout_secs, config.total_timeout_secs)
+    }
+}
+
+fn is_listed(allowlist: &[(String, Option<u16>)], url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    allowlist
+        .iter()
+        .any(|(listed, port)| listed == host && port.is_none_or(|p| Some(p) == url.port_or_known_default()))
+}
+
+/// The target of a redirect answer, if this is one. A 3xx without `Location` is an answer in
+/// its own right. Non-ASCII bytes, which some servers send raw, are read as UTF-8.
+fn redirect_location(status: StatusCode, headers: &HeaderMap) -> Option<String> {
+    let is_redirect = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
+    let location = headers.get(header::LOCATION)?;
+    is_redirect.then(|| String::from_utf8_lossy(location.as_bytes()).into_owned())
+}
+
+/// Reads body chunks until the end or until `cap` bytes are held; the rest is never read.
+/// Returns the bytes and whether the cap was reached.
+async fn read_capped(response: &mut Response, cap: usize) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = cap - body.len();
+        if chunk.len() >= room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
+}
+
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    base.saturating_mul(2u32.saturating_pow(attempt))
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
+}
+
+/// Content worth decoding as text; everything else (PDF, images, archives) is left unread.
+fn is_textual(content_type: &str) -> bool {
+    let mime = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    mime.is_empty()
+        || mime.starts_with("text/")
+        || mime.contains("html")
+        || mime.contains("xml")
+        || mime.contains("json")
+        || mime.contains("javascript")
+}
+
+/// The `charset` parameter of a `Content-Type` value.
+fn charset_label(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches(|c| c == '"' || c == '\''))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fetcher_can_be_shared_across_tasks() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        shareable::<Fetcher>();
+        shareable::<Page>();
+    }
+
+    #[test]
+    fn charset_is_read_from_content_type() {
+        assert_eq!(charset_label("text/html; charset=GBK"), Some("GBK"));
+        assert_eq!(charset_label("text/html;Charset=\"gb2312\""), Some("gb2312"));
+        assert_eq!(charset_label("text/html"), None);
+    }
+
+    #[test]
+    fn binary_content_is_not_text() {
+        assert!(is_textual("text/html; charset=utf-8"));
+        assert!(is_textual("application/xhtml+xml"));
+        assert!(!is_textual("application/pdf"));
+        assert!(!is_textual("image/png"));
+    }
+
+    #[test]
+    fn only_redirect_statuses_with_a_location_redirect() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(redirect_location(StatusCode::FOUND, &headers), None);
+        headers.insert(header::LOCATION, HeaderValue::from_static("/next"));
+        assert_eq!(redirect_location(StatusCode::FOUND, &headers).as_deref(), Some("/next"));
+        assert_eq!(redirect_location(StatusCode::NOT_MODIFIED, &headers), None);
+        assert_eq!(redirect_location(StatusCode::OK, &headers), None);
+    }
+
+    #[test]
+    fn backoff_doubles_and_saturates() {
+        let base = Duration::from_secs(1);
+        assert_eq!(backoff(base, 0), Duration::from_secs(1));
+        assert_eq!(backoff(base, 2), Duration::from_secs(4));
+        assert!(backoff(base, 200) >= Duration::from_secs(1 << 30));
+    }
+}

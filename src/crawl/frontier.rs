@@ -1,0 +1,208 @@
+//! The per-site crawl queue. Sites generate URLs without end (calendars, session ids, search
+//! pages), so the queue admits a URL only once, only on the site's own hosts, only up to a depth
+//! and only up to a page count: whatever a site does, the crawl of it terminates and its memory
+//! is bounded by the page cap.
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+
+use serde::Deserialize;
+use url::Url;
+
+/// URLs longer than this are not queued: no real page needs one, and a site that builds ever
+/// longer URLs must not be able to grow the seen-set by kilobytes per entry.
+pub const MAX_URL_LEN: usize = 2048;
+
+/// Limits of one site's crawl.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FrontierConfig {
+    /// URLs admitted at most (the seed included).
+    pub max_pages: usize,
+    /// Links followed at most from the seed (the seed is depth 0).
+    pub max_depth: u32,
+}
+
+impl Default for FrontierConfig {
+    fn default() -> Self {
+        Self { max_pages: 500, max_depth: 4 }
+    }
+}
+
+/// The canonical form of a URL for de-duplication: http(s) only, fragment dropped. The `url`
+/// crate already lower-cases the host and drops a default port when parsing special schemes;
+/// both are done again here so the function does not depend on how the `Url` was built. Nothing
+/// else is changed (query order is meaningful to many servers).
+pub fn normalize(url: &Url) -> Option<Url> {
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return None;
+    }
+    let mut url = url.clone();
+    url.set_fragment(None);
+    if let Some(host) = url.host_str().map(str::to_ascii_lowercase) {
+        // Lower-casing keeps a valid host valid, so this cannot fail for an http(s) URL.
+        url.set_host(Some(&host)).ok()?;
+    }
+    if url.port().is_some() && url.port() == default_port(url.scheme()) {
+        url.set_port(None).ok()?;
+    }
+    Some(url)
+}
+
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    }
+}
+
+/// A URL waiting to be fetched, with how many links away from the seed it was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub url: Url,
+    pub depth: u32,
+}
+
+/// What happened to a URL offered to the frontier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    Queued,
+    /// Already queued or fetched.
+    Duplicate,
+    /// Not http(s) or has no host.
+    NotWeb,
+    /// On another host than the site's.
+    OffSite,
+    TooDeep,
+    TooLong,
+    /// The site's page cap has been reached.
+    PageCapReached,
+}
+
+/// One site's crawl queue, breadth first.
+#[derive(Debug)]
+pub struct Frontier {
+    config: FrontierConfig,
+    hosts: BTreeSet<String>,
+    seen: HashSet<Url>,
+    queue: VecDeque<Queued>,
+    /// Some URL was refused for the page or depth cap: the crawl did not see the whole site,
+    /// so a check must not conclude that something is absent from it.
+    capped: bool,
+}
+
+impl Frontier {
+    /// A frontier for the site at `seed`, which is queued at depth 0. The seed's host is the
+    /// site's host; add others (e.g. the `www.` twin) with [`Frontier::allow_host`].
+    pub fn new(seed: &Url, config: FrontierConfig) -> Option<Self> {
+        let seed = normalize(seed)?;
+        let host = seed.host_str()?.to_owned();
+        let mut frontier = Self {
+            config,
+            hosts: BTreeSet::from([host]),
+            seen: HashSet::new(),
+            queue: VecDeque::new(),
+            capped: false,
+        };
+        frontier.push(&seed, 0);
+        Some(frontier)
+    }
+
+    /// Treats `host` as part of the site too.
+    pub fn allow_host(&mut self, host: &str) {
+        self.hosts.insert(host.to_ascii_lowercase());
+    }
+
+    /// Offers a URL found at `depth` (the depth of the page it was found on, plus one).
+    pub fn push(&mut self, url: &Url, depth: u32) -> Admission {
+        let Some(url) = normalize(url) else { return Admission::NotWeb };
+        if !url.host_str().is_some_and(|h| self.hosts.contains(h)) {
+            return Admission::OffSite;
+        }
+        if url.as_str().len() > MAX_URL_LEN {
+            return Admission::TooLong;
+        }
+        if self.seen.contains(&url) {
+            return Admission::Duplicate;
+        }
+        if depth > self.config.max_depth {
+            self.capped = true;
+            return Admission::TooDeep;
+        }
+        if self.seen.len() >= self.config.max_pages {
+            self.capped = true;
+            return Admission::PageCapReached;
+        }
+        self.seen.insert(url.clone());
+        self.queue.push_back(Queued { url, depth });
+        Admission::Queued
+    }
+
+    /// The next URL to fetch, oldest first (breadth first keeps the pages nearest the home
+    /// page, which matter most, inside the page cap).
+    pub fn pop(&mut self) -> Option<Queued> {
+        self.queue.pop_front()
+    }
+
+    /// URLs admitted so far (fetched or waiting).
+    pub fn admitted(&self) -> usize {
+        self.seen.len()
+    }
+
+    pub fn pending(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether the page or depth cap cut the crawl short.
+    pub fn capped(&self) -> bool {
+        self.capped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("test url")
+    }
+
+    #[test]
+    fn normalisation_drops_fragment_case_and_default_port_only() {
+        let n = normalize(&url("HTTP://WWW.Nanning.GOV.cn:80/Xxgk/?b=2&a=1#top")).expect("web url");
+        assert_eq!(n.as_str(), "http://www.nanning.gov.cn/Xxgk/?b=2&a=1");
+        let n = normalize(&url("https://a.gov.cn:8443/x")).expect("web url");
+        assert_eq!(n.as_str(), "https://a.gov.cn:8443/x");
+        assert_eq!(normalize(&url("mailto:gk@nanning.gov.cn")), None);
+        assert_eq!(normalize(&url("javascript:void(0)")), None);
+    }
+
+    #[test]
+    fn duplicates_and_other_sites_are_refused() {
+        let mut f = Frontier::new(&url("http://a.gov.cn/"), FrontierConfig::default()).expect("frontier");
+        assert_eq!(f.push(&url("http://A.gov.cn/#main"), 1), Admission::Duplicate);
+        assert_eq!(f.push(&url("http://a.gov.cn:80/news/"), 1), Admission::Queued);
+        assert_eq!(f.push(&url("http://a.gov.cn/news/#list"), 1), Admission::Duplicate);
+        assert_eq!(f.push(&url("https://a.gov.cn/news/"), 1), Admission::Queued);
+        assert_eq!(f.push(&url("http://evil.example.com/"), 1), Admission::OffSite);
+        f.allow_host("WWW.a.gov.cn");
+        assert_eq!(f.push(&url("http://www.a.gov.cn/"), 1), Admission::Queued);
+        assert_eq!(f.admitted(), 4);
+        assert!(!f.capped());
+    }
+
+    #[test]
+    fn depth_and_page_caps_end_the_crawl() {
+        let config = FrontierConfig { max_pages: 3, max_depth: 1 };
+        let mut f = Frontier::new(&url("http://a.gov.cn/"), config).expect("frontier");
+        assert_eq!(f.push(&url("http://a.gov.cn/deep"), 2), Admission::TooDeep);
+        assert!(f.capped());
+        assert_eq!(f.push(&url("http://a.gov.cn/1"), 1), Admission::Queued);
+        assert_eq!(f.push(&url("http://a.gov.cn/2"), 1), Admission::Queued);
+        assert_eq!(f.push(&url("http://a.gov.cn/3"), 1), Admission::PageCapReached);
+        let long = format!("http://a.gov.cn/{}", "x".repeat(MAX_URL_LEN));
+        assert_eq!(f.push(&url(&long), 1), Admission::TooLong);
+        let popped: Vec<String> = std::iter::from_fn(|| f.pop()).map(|q| q.url.path().to_owned()).collect();
+        assert_eq!(popped, ["/", "/1", "/2"]);
+    }
+}

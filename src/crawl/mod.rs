@@ -1,0 +1,17 @@
+//! The crawler's fetching layer, shared by every website and catalogue check (DESIGN.md §4, §7):
+//! fetch a URL politely and safely, decode it, pull its links, and keep a per-site queue that
+//! always terminates. Checks are built on top; nothing here knows about findings or the store.
+
+pub mod config;
+pub mod error;
+pub mod fetch;
+pub mod frontier;
+pub mod guard;
+pub mod links;
+pub mod politeness;
+
+pub use config::{ConfigError, DEFAULT_USER_AGENT, FetchConfig};
+pub use error::{BuildError, FetchError};
+pub use fetch::{Fetcher, Page};
+pub use frontier::{Admission, Frontier, FrontierConfig, Queued, normalize};
+pub use links::{Link, extract_links};

@@ -1,0 +1,192 @@
+//! Which findings count, as which source, and the variables expressions see.
+//!
+//! Everything here sorts before it counts, so the order in which the store hands over the
+//! evidence can never change a score.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::model::{Finding, Source, Unit, UnitEvidence};
+
+use super::explain::Cited;
+use super::expr::Env;
+use super::spec::{Counter, SourcePolicy};
+use super::validate::Validated;
+
+/// All sources, in the order used after a rule set's own precedence list.
+pub const ALL_SOURCES: [Source; 3] = [Source::Inspector, Source::Crawler, Source::SelfReported];
+
+/// The findings that count at all: this unit's, a counted status, observed by the as-of
+/// day and within the rule set's window. Sorted into a canonical order.
+pub fn counted<'e>(
+    rs: &Validated,
+    unit: &Unit,
+    evidence: &'e UnitEvidence,
+    as_of: NaiveDate,
+) -> Vec<&'e Finding> {
+    let policy = &rs.sources;
+    let mut list: Vec<&Finding> = evidence
+        .findings
+        .iter()
+        .filter(|f| f.unit == unit.code)
+        .filter(|f| policy.counted_statuses.contains(&f.status))
+        .filter(|f| within(f, as_of, policy.window_days))
+        .collect();
+    list.sort_by(|a, b| canonical(a).cmp(&canonical(b)));
+    list
+}
+
+fn within(f: &Finding, as_of: NaiveDate, days: Option<u32>) -> bool {
+    let day = f.observed_at.date_naive();
+    day <= as_of && days.is_none_or(|d| (as_of - day).num_days() < i64::from(d))
+}
+
+fn canonical(
+    f: &Finding,
+) -> (&str, Source, chrono::DateTime<chrono::Utc>, Option<&str>, Option<&str>, String) {
+    (f.check.as_str(), f.source, f.observed_at, f.id.as_deref(), f.url.as_deref(), f.detail.to_string())
+}
+
+/// The findings one assessment method sees: per check, those of the winning source.
+#[derive(Debug, Default)]
+pub struct View<'e> {
+    by_check: BTreeMap<&'e str, (Source, Vec<&'e Finding>)>,
+    /// Checks where a lower-precedence source's findings were set aside.
+    pub overruled: Vec<(String, Source, Source)>,
+}
+
+impl<'e> View<'e> {
+    /// Keeps the allowed sources; where several report the same check, only the first in
+    /// the rule set's precedence counts (no double counting, and e.g. an inspector on
+    /// site overrules the crawler).
+    pub fn new(findings: &[&'e Finding], allowed: &[Source], policy: &SourcePolicy) -> Self {
+        let mut grouped: BTreeMap<&'e str, BTreeMap<Source, Vec<&'e Finding>>> = BTreeMap::new();
+        for f in findings.iter().filter(|f| allowed.contains(&f.source)) {
+            grouped.entry(f.check.as_str()).or_default().entry(f.source).or_default().push(f);
+        }
+        let mut view = View::default();
+        for (check, mut by_source) in grouped {
+            let order = policy.precedence_for(check).iter().chain(ALL_SOURCES.iter());
+            let winner = order.copied().find(|s| by_source.contains_key(s));
+            if let Some(winner) = winner {
+                for loser in by_source.keys().filter(|s| **s != winner) {
+                    view.overruled.push((check.to_string(), winner, *loser));
+                }
+                let list = by_source.remove(&winner).unwrap_or_default();
+                view.by_check.insert(check, (winner, list));
+            }
+        }
+        view
+    }
+
+    /// The findings behind `count.NAME`: a check id or a counter.
+    pub fn findings(&self, name: &str, counters: &[Counter], as_of: NaiveDate) -> Vec<&'e Finding> {
+        if let Some(counter) = counters.iter().find(|c| c.name == name) {
+            let base = self.by_check.get(counter.check.as_str()).map(|(_, l)| l.as_slice()).unwrap_or(&[]);
+            return base
+                .iter()
+                .copied()
+                .filter(|f| within(f, as_of, counter.within_days))
+                .filter(|f| match &counter.detail {
+                    None => true,
+                    Some((key, values)) => f
+                        .detail
+                        .get(key)
+                        .and_then(|v| v.as_str())
+                        .is_some_and(|v| values.iter().any(|w| w == v)),
+                })
+                .collect();
+        }
+        self.by_check.get(name).map(|(_, l)| l.clone()).unwrap_or_default()
+    }
+}
+
+/// The expression context of one view, and how each value came about (for citations).
+#[derive(Debug)]
+pub struct Context<'e> {
+    pub env: Env,
+    pub view: View<'e>,
+    defaulted: Vec<String>,
+    /// Chinese titles of the variables, for citations.
+    labels: BTreeMap<String, String>,
+    as_of: NaiveDate,
+}
+
+impl<'e> Context<'e> {
+    pub fn new(
+        rs: &Validated,
+        unit: &Unit,
+        evidence: &UnitEvidence,
+        view: View<'e>,
+        uses_metrics: bool,
+        as_of: NaiveDate,
+    ) -> Self {
+        let mut env = Env::default();
+        let mut labels = BTreeMap::new();
+        env.set_text("kind", unit.kind.as_str());
+        for (check, title) in &rs.checks {
+            env.set_number(format!("count.{check}"), Decimal::from(view.findings(check, &[], as_of).len()));
+            labels.insert(format!("count.{check}"), title.clone());
+        }
+        for counter in &rs.counters {
+            let n = view.findings(&counter.name, &rs.counters, as_of).len();
+            env.set_number(format!("count.{}", counter.name), Decimal::from(n));
+            labels.insert(format!("count.{}", counter.name), counter.title.clone());
+        }
+        let mut defaulted = Vec::new();
+        for (name, spec) in &rs.metrics {
+            let measured = if uses_metrics { evidence.metrics.get(name).copied() } else { None };
+            if measured.is_none() {
+                defaulted.push(format!("metric.{name}"));
+            }
+            env.set_number(format!("metric.{name}"), measured.unwrap_or(spec.default));
+            labels.insert(format!("metric.{name}"), spec.title.clone());
+        }
+        Self { env, view, defaulted, labels, as_of }
+    }
+
+    pub fn number(&self, name: &str) -> Decimal {
+        match self.env.get(name) {
+            Some(super::expr::Value::Number(n)) => *n,
+            _ => Decimal::ZERO,
+        }
+    }
+
+    pub fn cite_value(&self, name: &str) -> Cited {
+        Cited::Value {
+            name: name.to_string(),
+            label: self.labels.get(name).cloned().unwrap_or_default(),
+            value: self.number(name),
+            defaulted: self.defaulted.iter().any(|d| d == name),
+        }
+    }
+
+    pub fn cite_findings(&self, count_name: &str, counters: &[Counter]) -> Vec<Cited> {
+        self.view.findings(count_name, counters, self.as_of).into_iter().map(cite_finding).collect()
+    }
+
+    /// Citations for every variable an expression read: the value, and for counts the
+    /// findings behind them.
+    pub fn cite_refs(&self, refs: &[String], counters: &[Counter]) -> Vec<Cited> {
+        let mut out = Vec::new();
+        for name in refs.iter().filter(|n| n.as_str() != "kind") {
+            out.push(self.cite_value(name));
+            if let Some(count) = name.strip_prefix("count.") {
+                out.extend(self.cite_findings(count, counters));
+            }
+        }
+        out
+    }
+}
+
+pub fn cite_finding(f: &Finding) -> Cited {
+    Cited::Finding {
+        id: f.id.clone(),
+        check: f.check.clone(),
+        source: f.source,
+        url: f.url.clone(),
+        observed_at: f.observed_at,
+    }
+}

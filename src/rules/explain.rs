@@ -1,0 +1,136 @@
+//! A score and the tree that explains it.
+//!
+//! The explanation is what a unit reads to learn why it lost points, so every node carries
+//! the Chinese label written in the rule file, the points at stake, and the evidence
+//! (finding ids, URLs, check ids, metric values, self-assessment claims) behind it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::model::Source;
+
+/// The result of scoring one unit under one rule set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Score {
+    /// Final points, rounded to the rule set's decimals; 0 when a veto item is met.
+    pub total: Decimal,
+    /// The grade band the total falls in, if the rule set defines bands.
+    pub grade: Option<String>,
+    /// The id of the first veto item met, if any.
+    pub veto: Option<String>,
+    /// No veto and a total at or above the pass mark.
+    pub passed: bool,
+    pub explanation: Explanation,
+}
+
+/// Stamped with the rule set's id, version and hash so a score is reproducible.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    pub rule_set: String,
+    pub version: String,
+    pub hash: String,
+    pub unit: String,
+    pub as_of: NaiveDate,
+    /// Things the reader should know that are not point changes (rule set out of force,
+    /// an expression that could not be evaluated, findings ignored), in Chinese.
+    pub warnings: Vec<String>,
+    pub root: Node,
+}
+
+/// What a node of the tree stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    Assessment,
+    Vetoes,
+    Veto,
+    NotApplicable,
+    Component,
+    Indicator,
+    Deduction,
+    SelfClaim,
+    Bonus,
+    BonusItem,
+}
+
+/// One node of the explanation tree. Point fields are present only where they mean
+/// something for the node's kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub id: String,
+    pub label: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gained: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<Decimal>,
+    /// The cap that limited this node's points, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Decimal>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Cited>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    pub fn new(kind: NodeKind, id: impl Into<String>, label: impl Into<String>) -> Self {
+        Self {
+            kind,
+            id: id.into(),
+            label: label.into(),
+            available: None,
+            lost: None,
+            gained: None,
+            score: None,
+            cap: None,
+            weight: None,
+            notes: Vec::new(),
+            evidence: Vec::new(),
+            children: Vec::new(),
+        }
+    }
+
+    /// Depth-first search by kind and id (tests and the web view use it).
+    pub fn find(&self, kind: NodeKind, id: &str) -> Option<&Node> {
+        if self.kind == kind && self.id == id {
+            return Some(self);
+        }
+        self.children.iter().find_map(|c| c.find(kind, id))
+    }
+}
+
+/// A piece of evidence cited by a node.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Cited {
+    Finding {
+        id: Option<String>,
+        check: String,
+        source: Source,
+        url: Option<String>,
+        observed_at: DateTime<Utc>,
+    },
+    /// A variable an expression read: a count or a metric.
+    Value {
+        name: String,
+        /// The Chinese title of the check, counter or metric, from the rule file.
+        label: String,
+        value: Decimal,
+        /// The metric was not measured and its declared default was used.
+        defaulted: bool,
+    },
+    Claim {
+        item: String,
+        claimed: Decimal,
+    },
+}

@@ -1,0 +1,233 @@
+//! Assessment cycles: the rule set text, the cycle record and every unit's ranked score with its
+//! explanation, written together so a cycle is never half there.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::{AuditEntry, Store, StoreError, StoreResult};
+use crate::assess::{RankedScore, Subordinates};
+
+/// A cycle to save: which rule set (with its exact text) scored it, as of when.
+#[derive(Debug, Clone)]
+pub struct CycleRecord {
+    pub cycle: String,
+    pub as_of: DateTime<Utc>,
+    pub rule_set_id: String,
+    pub rule_set_version: String,
+    pub rule_set_hash: String,
+    pub rule_set_title: String,
+    pub rule_set_source: String,
+}
+
+/// A saved cycle, for listings and for finding the previous one.
+#[derive(Debug, Clone, PartialEq, SurrealValue, serde::Serialize)]
+pub struct CycleInfo {
+    pub cycle: String,
+    pub as_of: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub ruleset_id: String,
+    pub units: i64,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct RuleSetRow {
+    id: RecordId,
+    rule_id: String,
+    version: String,
+    hash: String,
+    title: String,
+    source: String,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct AssessmentRow {
+    id: RecordId,
+    cycle: String,
+    ruleset: RecordId,
+    ruleset_id: String,
+    as_of: DateTime<Utc>,
+    units: i64,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct ScoreRow {
+    cycle: String,
+    unit: String,
+    name: String,
+    kind: String,
+    parent_code: Option<String>,
+    total: Decimal,
+    grade: Option<String>,
+    veto: Option<String>,
+    passed: bool,
+    rank: i64,
+    rank_in_kind: i64,
+    previous_rank: Option<i64>,
+    rank_change: Option<i64>,
+    laggard: bool,
+    reasons: Vec<String>,
+    subordinates: Option<serde_json::Value>,
+    explanation: serde_json::Value,
+    ruleset_id: String,
+    ruleset_version: String,
+    ruleset_hash: String,
+}
+
+impl ScoreRow {
+    fn into_ranked(self) -> StoreResult<RankedScore> {
+        let corrupt = |message: String| StoreError::Corrupt { context: "score", message };
+        let rank = |n: i64| u32::try_from(n).map_err(|_| corrupt(format!("名次 {n} 无效")));
+        Ok(RankedScore {
+            kind: self.kind.parse().map_err(|e| corrupt(format!("{}: {e}", self.unit)))?,
+            subordinates: self
+                .subordinates
+                .map(serde_json::from_value::<Subordinates>)
+                .transpose()
+                .map_err(|e| corrupt(e.to_string()))?,
+            rank: rank(self.rank)?,
+            rank_in_kind: rank(self.rank_in_kind)?,
+            previous_rank: self.previous_rank.map(rank).transpose()?,
+            unit: self.unit,
+            name: self.name,
+            parent_code: self.parent_code,
+            score: self.total,
+            grade: self.grade,
+            veto: self.veto,
+            passed: self.passed,
+            rank_change: self.rank_change,
+            laggard: self.laggard,
+            reasons: self.reasons,
+        })
+    }
+}
+
+const SCORE_FIELDS: &str = "cycle, unit, name, kind, parent_code, total, grade, veto, passed, rank, rank_in_kind, \
+     previous_rank, rank_change, laggard, reasons, subordinates, explanation, ruleset_id, ruleset_version, ruleset_hash";
+
+impl Store {
+    /// Saves a cycle in one transaction: the rule set text (kept once per hash), the cycle
+    /// record, and every score with its explanation. Re-running a cycle replaces it whole.
+    pub async fn save_cycle(
+        &self,
+        cycle: &CycleRecord,
+        rows: &[RankedScore],
+        explanations: &HashMap<String, serde_json::Value>,
+        audit: AuditEntry,
+    ) -> StoreResult<()> {
+        let context = "保存评分结果";
+        let ruleset_id = RecordId::new("ruleset", cycle.rule_set_hash.as_str());
+        let score_rows: Vec<ScoreRow> = rows
+            .iter()
+            .map(|row| ScoreRow {
+                cycle: cycle.cycle.clone(),
+                unit: row.unit.clone(),
+                name: row.name.clone(),
+                kind: row.kind.as_str().to_string(),
+                parent_code: row.parent_code.clone(),
+                total: row.score,
+                grade: row.grade.clone(),
+                veto: row.veto.clone(),
+                passed: row.passed,
+                rank: i64::from(row.rank),
+                rank_in_kind: i64::from(row.rank_in_kind),
+                previous_rank: row.previous_rank.map(i64::from),
+                rank_change: row.rank_change,
+                laggard: row.laggard,
+                reasons: row.reasons.clone(),
+                subordinates: row.subordinates.as_ref().and_then(|s| serde_json::to_value(s).ok()),
+                explanation: explanations.get(&row.unit).cloned().unwrap_or_else(|| serde_json::json!({})),
+                ruleset_id: cycle.rule_set_id.clone(),
+                ruleset_version: cycle.rule_set_version.clone(),
+                ruleset_hash: cycle.rule_set_hash.clone(),
+            })
+            .collect();
+        let txn = self.db().clone().begin().await.map_err(StoreError::query(context))?;
+        let result: surrealdb::Result<()> = async {
+            txn.query(
+                "UPSERT $ruleset_id CONTENT $ruleset;
+                 DELETE score WHERE cycle = $cycle;
+                 UPSERT $assessment_id CONTENT $assessment;",
+            )
+            .bind(("ruleset_id", ruleset_id.clone()))
+            .bind((
+                "ruleset",
+                RuleSetRow {
+                    id: ruleset_id.clone(),
+                    rule_id: cycle.rule_set_id.clone(),
+                    version: cycle.rule_set_version.clone(),
+                    hash: cycle.rule_set_hash.clone(),
+                    title: cycle.rule_set_title.clone(),
+                    source: cycle.rule_set_source.clone(),
+                },
+            ))
+            .bind(("cycle", cycle.cycle.clone()))
+            .bind(("assessment_id", RecordId::new("assessment", cycle.cycle.as_str())))
+            .bind((
+                "assessment",
+                AssessmentRow {
+                    id: RecordId::new("assessment", cycle.cycle.as_str()),
+                    cycle: cycle.cycle.clone(),
+                    ruleset: ruleset_id.clone(),
+                    ruleset_id: cycle.rule_set_id.clone(),
+                    as_of: cycle.as_of,
+                    units: score_rows.len() as i64,
+                },
+            ))
+            .await?
+            .check()?;
+            for chunk in score_rows.chunks(1_000) {
+                txn.query("INSERT INTO score $rows").bind(("rows", chunk.to_vec())).await?.check()?;
+            }
+            audit.write_in(&txn).await
+        }
+        .await;
+        match result {
+            Ok(()) => txn.commit().await.map(drop).map_err(StoreError::query(context)),
+            Err(source) => {
+                let _ = txn.cancel().await;
+                Err(StoreError::Query { context, source: Box::new(source) })
+            }
+        }
+    }
+
+    /// Every saved cycle, oldest first.
+    pub async fn cycles(&self) -> StoreResult<Vec<CycleInfo>> {
+        let context = "读取评估周期";
+        let mut response = self
+            .db()
+            .query("SELECT cycle, as_of, created_at, ruleset_id, units FROM assessment ORDER BY created_at, cycle")
+            .await
+            .map_err(StoreError::query(context))?;
+        response.take(0).map_err(StoreError::query(context))
+    }
+
+    /// A cycle's ranking, best first.
+    pub async fn ranking(&self, cycle: &str) -> StoreResult<Vec<RankedScore>> {
+        let context = "读取排名";
+        let mut response = self
+            .db()
+            .query(format!("SELECT {SCORE_FIELDS} FROM score WHERE cycle = $cycle ORDER BY rank, unit"))
+            .bind(("cycle", cycle.to_string()))
+            .await
+            .map_err(StoreError::query(context))?;
+        let rows: Vec<ScoreRow> = response.take(0).map_err(StoreError::query(context))?;
+        rows.into_iter().map(ScoreRow::into_ranked).collect()
+    }
+
+    /// One unit's explanation tree in a cycle.
+    pub async fn explanation(&self, cycle: &str, unit: &str) -> StoreResult<Option<serde_json::Value>> {
+        let context = "读取评分说明";
+        let mut response = self
+            .db()
+            .query("SELECT VALUE explanation FROM score WHERE cycle = $cycle AND unit = $unit")
+            .bind(("cycle", cycle.to_string()))
+            .bind(("unit", unit.to_string()))
+            .await
+            .map_err(StoreError::query(context))?;
+        let values: Vec<serde_json::Value> = response.take(0).map_err(StoreError::query(context))?;
+        Ok(values.into_iter().next())
+    }
+}
