@@ -8,6 +8,7 @@
 pub mod assess;
 pub mod cli;
 pub mod crawl;
+pub mod inspection;
 pub mod model;
 pub mod registry;
 pub mod rules;

@@ -60,7 +60,10 @@ impl LaggardCriteria {
         })?;
         let criteria = file.laggards;
         if criteria.bottom_percent > 100 {
-            return Err(CriteriaError { origin: origin.into(), message: "bottom_percent 不能超过 100".into() });
+            return Err(CriteriaError {
+                origin: origin.into(),
+                message: "bottom_percent 不能超过 100".into(),
+            });
         }
         if criteria.on_and_off_metric.is_some() != criteria.on_and_off_at_least.is_some() {
             return Err(CriteriaError {
@@ -84,10 +87,10 @@ impl LaggardCriteria {
                 reasons.push(format!("尚未启动（{}）", self.not_started_checks.join("、")));
             }
         }
-        if let (Some(metric), Some(threshold)) = (&self.on_and_off_metric, self.on_and_off_at_least) {
-            if let Some(value) = evidence.metrics.get(metric).filter(|v| **v >= threshold) {
-                reasons.push(format!("抓一阵停一阵（{metric} = {value}，达到 {threshold}）"));
-            }
+        if let (Some(metric), Some(threshold)) = (&self.on_and_off_metric, self.on_and_off_at_least)
+            && let Some(value) = evidence.metrics.get(metric).filter(|v| **v >= threshold)
+        {
+            reasons.push(format!("抓一阵停一阵（{metric} = {value}，达到 {threshold}）"));
         }
         if self.overdue_findings {
             let overdue = evidence

@@ -18,7 +18,8 @@ use crate::store::{AuditEntry, CycleRecord, Store};
 /// Reads and validates a rule set, printing every problem (exit code 2) when it is invalid.
 fn load_rule_set(path: &Path) -> anyhow::Result<(RuleSet, String)> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| BadInput::new(format!("无法读取规则集 {shown}：{e}")))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| BadInput::new(format!("无法读取规则集 {shown}：{e}")))?;
     match RuleSet::parse(&text, &shown) {
         Ok(rule_set) => Ok((rule_set, text)),
         Err(error) => {
@@ -147,7 +148,8 @@ pub async fn assess(store: &Store, args: AssessArgs<'_>) -> anyhow::Result<()> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| BadInput::new(format!("无法读取 {}：{e}", path.display())))?;
-            LaggardCriteria::parse(&text, &path.display().to_string()).map_err(|e| BadInput::new(e.to_string()))?
+            LaggardCriteria::parse(&text, &path.display().to_string())
+                .map_err(|e| BadInput::new(e.to_string()))?
         }
     };
     let (day, end_of_day) = as_of(args.as_of)?;
@@ -160,7 +162,9 @@ pub async fn assess(store: &Store, args: AssessArgs<'_>) -> anyhow::Result<()> {
     let evidence = store.evidence(end_of_day).await?;
     let scored = score_units(&rule_set, &units, &evidence, &criteria, day);
     if scored.is_empty() {
-        return Err(BadInput::new(format!("没有适用规则集 {} 的单位，请先导入单位名录", rule_set.id())).into());
+        return Err(
+            BadInput::new(format!("没有适用规则集 {} 的单位，请先导入单位名录", rule_set.id())).into()
+        );
     }
     let previous = previous_cycle(store, &cycle, rule_set.id()).await?;
     let previous_ranks: HashMap<String, u32> = match &previous {
@@ -231,8 +235,7 @@ async fn previous_cycle(store: &Store, cycle: &str, rule_set_id: &str) -> anyhow
         .cycles()
         .await?
         .into_iter()
-        .filter(|c| c.cycle != cycle && c.ruleset_id == rule_set_id)
-        .next_back()
+        .rfind(|c| c.cycle != cycle && c.ruleset_id == rule_set_id)
         .map(|c| c.cycle))
 }
 
@@ -303,11 +306,16 @@ fn print_comparison(before: &[RankedScore], after: &[RankedScore], format: Forma
                         why.push(format!("得分 {} → {}", p.score, new.score));
                     }
                     if p.laggard != new.laggard {
-                        why.push(if new.laggard { "新列为后进".into() } else { "不再列为后进".into() });
+                        why.push(if new.laggard {
+                            "新列为后进".into()
+                        } else {
+                            "不再列为后进".into()
+                        });
                     }
                 }
             }
-            let moved = previous.is_none_or(|p| p.score != new.score || p.rank != new.rank || !why.is_empty());
+            let moved =
+                previous.is_none_or(|p| p.score != new.score || p.rank != new.rank || !why.is_empty());
             moved.then(|| Movement {
                 unit: new.unit.clone(),
                 name: new.name.clone(),

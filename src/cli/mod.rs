@@ -4,8 +4,13 @@
 //! command that is not available yet.
 
 mod assess;
+mod catalogue;
+mod crawl;
+mod findings;
 mod output;
+mod self_assess;
 mod units;
+mod visits;
 
 use std::path::PathBuf;
 
@@ -63,18 +68,55 @@ pub enum Command {
         /// 允许访问内网和本机地址 Allow loopback and private addresses
         #[arg(long)]
         allow_private: bool,
-    },
-    /// 仅探测各单位首页是否可访问 — probe home-page availability only
-    Probe,
-    /// 列出检查发现的问题 — list findings
-    Findings {
+        /// 网站检查配置文件（默认 crawlers/site.toml 内置版本）Crawl profile file
         #[arg(long)]
-        unit: Option<String>,
+        profile: Option<PathBuf>,
+        /// 公开目录检查配置文件（默认 crawlers/catalogue.toml 内置版本）Catalogue profile file
         #[arg(long)]
-        check: Option<String>,
+        catalogue_profile: Option<PathBuf>,
+        /// 只检查网站或只检查公开目录（缺省两者都查）Only one side (default: both)
+        #[arg(long, value_enum)]
+        only: Option<catalogue::CrawlSide>,
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
+    /// 仅探测各单位首页是否可访问 — probe home-page availability only
+    Probe {
+        /// 只探测这些单位（可重复）Only these units (repeatable)
+        #[arg(long = "unit")]
+        units: Vec<String>,
+        /// 以该日期为“今天”(YYYY-MM-DD) Treat this date as today
+        #[arg(long)]
+        as_of: Option<String>,
+        /// 允许访问内网和本机地址 Allow loopback and private addresses
+        #[arg(long)]
+        allow_private: bool,
+        /// 网站检查配置文件 Crawl profile file
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// 列出检查发现的问题 — list findings
+    Findings {
+        /// 只列出该单位的问题 Only this unit's findings
+        #[arg(long)]
+        unit: Option<String>,
+        /// 只列出该检查项的问题 Only findings of this check id
+        #[arg(long)]
+        check: Option<String>,
+        /// 也列出已被新一轮抓取取代的问题 Also findings that a newer crawl replaced
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// 特邀监察员检查记录 — special inspectors' visits
+    #[command(subcommand)]
+    Visits(VisitsCommand),
+    /// 单位自评 — units' self-assessment
+    #[command(subcommand, name = "self-assess")]
+    SelfAssess(SelfAssessCommand),
     /// 评分规则 — rule sets
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -115,6 +157,9 @@ pub enum Command {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
+    /// 政府信息公开目录：列出与检索条目 — browse and search disclosure-catalogue entries
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
     /// 启动网页看板与接口 — serve the web dashboard and API
     Serve,
     /// 演示城市：一条命令体验全部功能 — everything on a self-contained demo city
@@ -144,6 +189,59 @@ pub enum UnitsCommand {
     /// 查看一个单位及其下级单位 Show one unit and its subordinates
     Show {
         code: String,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VisitsCommand {
+    /// 从 CSV 导入检查记录及发现的问题（全部成功或全部不导入）Import visits and their findings, all or nothing
+    Import {
+        /// CSV 文件（UTF-8 或 GBK），表头 unit,inspector,group,date,method,check,note,rectify_by
+        file: PathBuf,
+        /// 按该规则集校验 field.* 检查项 Check field.* ids against this rule set
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SelfAssessCommand {
+    /// 从 CSV 导入单位自评（全部成功或全部不导入）Import self-assessment claims, all or nothing
+    Import {
+        /// CSV 文件（UTF-8 或 GBK），表头 unit,item,claimed,note[,submitted_at]
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogueCommand {
+    /// 列出一个单位的公开目录条目 List one unit's catalogue entries
+    List {
+        /// 单位代码 Unit code
+        #[arg(long)]
+        unit: String,
+        /// 只列出该类目 Only this class (e.g. 政策法规)
+        #[arg(long)]
+        class: Option<String>,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// 按名称检索所有单位的目录条目 Search entry titles across all units
+    Search {
+        /// 检索词（多个词须同时出现）Words that must all appear in the title
+        query: String,
+        /// 只检索该单位 Only this unit
+        #[arg(long)]
+        unit: Option<String>,
+        /// 最多返回条数 At most this many entries
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
@@ -215,8 +313,60 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             result
         }
-        Command::Crawl { .. } | Command::Probe | Command::Findings { .. } => {
-            not_yet("crawl / probe / findings", 3)
+        Command::Crawl { units, as_of, allow_private, profile, catalogue_profile, only, format } => {
+            let store = Store::connect(&config).await?;
+            let args =
+                crawl::CrawlArgs { units, as_of, allow_private, profile, format: Format::resolve(format) };
+            let result = async {
+                let mut summaries = Vec::new();
+                if only != Some(catalogue::CrawlSide::Catalogue) {
+                    summaries.extend(crawl::crawl(&store, args.clone()).await?);
+                }
+                if only != Some(catalogue::CrawlSide::Site) {
+                    summaries.extend(
+                        catalogue::crawl(&store, &args, catalogue_profile.as_deref(), only.is_none()).await?,
+                    );
+                }
+                // JSON: one document — the side's summary with --only, else an array of both.
+                if args.format == Format::Json {
+                    let mut out = std::io::stdout().lock();
+                    match (only, summaries.len()) {
+                        (Some(_), 1) => output::print_json(&summaries[0], &mut out)?,
+                        _ => output::print_json(&summaries, &mut out)?,
+                    }
+                }
+                anyhow::Ok(())
+            }
+            .await;
+            store.close().await;
+            result
+        }
+        Command::Probe { units, as_of, allow_private, profile, format } => {
+            let store = Store::connect(&config).await?;
+            let args =
+                crawl::CrawlArgs { units, as_of, allow_private, profile, format: Format::resolve(format) };
+            let result = crawl::probe_all(&store, args).await;
+            store.close().await;
+            result
+        }
+        Command::Findings { unit, check, all, format } => {
+            let store = Store::connect(&config).await?;
+            let result =
+                findings::list(&store, unit.as_deref(), check.as_deref(), all, Format::resolve(format)).await;
+            store.close().await;
+            result
+        }
+        Command::Visits(VisitsCommand::Import { file, rules, format }) => {
+            let store = Store::connect(&config).await?;
+            let result = visits::import(&store, &file, rules.as_deref(), Format::resolve(format)).await;
+            store.close().await;
+            result
+        }
+        Command::SelfAssess(SelfAssessCommand::Import { file, format }) => {
+            let store = Store::connect(&config).await?;
+            let result = self_assess::import(&store, &file, Format::resolve(format)).await;
+            store.close().await;
+            result
         }
         Command::Rules(RulesCommand::Check { file, format }) => assess::check(&file, Format::resolve(format)),
         Command::Assess { rules, cycle, as_of, laggards, compare_with, dry_run, format } => {
@@ -237,6 +387,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ranking { cycle, kind, laggards, format } => {
             let store = Store::connect(&config).await?;
             let result = assess::ranking(&store, cycle, kind, laggards, Format::resolve(format)).await;
+            store.close().await;
+            result
+        }
+        Command::Catalogue(command) => {
+            let store = Store::connect(&config).await?;
+            let result = match command {
+                CatalogueCommand::List { unit, class, format } => {
+                    catalogue::list(&store, &unit, class.as_deref(), Format::resolve(format)).await
+                }
+                CatalogueCommand::Search { query, unit, limit, format } => {
+                    catalogue::search(&store, &query, unit.as_deref(), limit, Format::resolve(format)).await
+                }
+            };
             store.close().await;
             result
         }

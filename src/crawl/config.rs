@@ -36,6 +36,10 @@ pub struct FetchConfig {
     pub global_concurrency: usize,
     /// The `User-Agent` header sent with every request.
     pub user_agent: String,
+    /// A `Referer` sent with every request, if any: the cloaking check fetches as a search
+    /// engine's visitor, because injected pages often show their spam only to such visits.
+    #[serde(default)]
+    pub referer: Option<String>,
     /// Reach loopback, private, link-local and other non-public addresses (tests, the demo,
     /// intranet deployments). Off by default so that a unit cannot aim the crawler at internal
     /// services.
@@ -64,6 +68,7 @@ impl Default for FetchConfig {
             min_gap_ms: 250,
             global_concurrency: 32,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
+            referer: None,
             allow_private: false,
             private_allowlist: Vec::new(),
             max_retries: 2,

@@ -112,4 +112,6 @@ pub enum BuildError {
     Config(#[from] ConfigError),
     #[error("无法创建 HTTP 客户端：{0}")]
     Client(#[from] reqwest::Error),
+    #[error("请求头的值无效（只能包含可见 ASCII 字符）：{0}")]
+    Header(String),
 }

@@ -86,6 +86,10 @@ impl Fetcher {
             HeaderValue::from_static("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
         );
         headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9,en;q=0.5"));
+        if let Some(referer) = &config.referer {
+            let value = HeaderValue::from_str(referer).map_err(|_| BuildError::Header(referer.clone()))?;
+            headers.insert(header::REFERER, value);
+        }
         let build = |allow_private: bool| {
             reqwest::Client::builder()
                 .user_agent(config.user_agent.as_str())

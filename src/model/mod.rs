@@ -1,11 +1,13 @@
 //! Plain domain types. Nothing here knows about SurrealDB, Rocket or files: the store and
 //! the web layer convert to and from these.
 
+mod catalogue;
 mod check;
 mod evidence;
 mod org_code;
 mod unit;
 
+pub use catalogue::CatalogueEntry;
 pub use check::{CHECKS, CheckInfo, check_info, is_check_id};
 pub use evidence::{CrawlKind, Finding, FindingStatus, Metric, SelfClaim, Source, UnitEvidence};
 pub use org_code::{

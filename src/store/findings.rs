@@ -320,8 +320,10 @@ impl Store {
                 continue;
             }
             latest.insert(key, row.observed_at);
-            let unit = OrgCode::parse(&row.unit)
-                .map_err(|e| StoreError::Corrupt { context: "metric", message: format!("{}: {e}", row.unit) })?;
+            let unit = OrgCode::parse(&row.unit).map_err(|e| StoreError::Corrupt {
+                context: "metric",
+                message: format!("{}: {e}", row.unit),
+            })?;
             evidence.entry(unit).or_default().metrics.insert(row.name, row.value);
         }
         for row in claims {

@@ -4,9 +4,13 @@
 
 mod assessments;
 mod audit;
+mod catalogue;
 mod error;
 mod findings;
+mod probes;
+mod self_assessment;
 mod units;
+mod visits;
 
 use surrealdb::Surreal;
 use surrealdb::engine::any::{self, Any};
@@ -16,7 +20,10 @@ pub use assessments::{CycleInfo, CycleRecord};
 pub use audit::{AuditEntry, AuditRecord};
 pub use error::{StoreError, StoreResult};
 pub use findings::{CrawlRunRecord, FindingFilter};
+pub use probes::ProbeRun;
+pub use self_assessment::SelfAssessmentOutcome;
 pub use units::ImportOutcome;
+pub use visits::VisitsOutcome;
 
 /// The schema, applied idempotently at every connection.
 const SCHEMA: &str = include_str!("schema.surql");

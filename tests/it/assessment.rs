@@ -97,12 +97,16 @@ async fn veto_deductions_ties_and_supervisors_show_in_the_ranking() {
     ];
     seed(&db, &[(10, first)]).await;
 
-    let saved = json(&gongkai(&db, &["assess", "--rules", RULES, "--cycle", "c1", "--as-of", "2026-11-15", "--format", "json"]));
+    let saved = json(&gongkai(
+        &db,
+        &["assess", "--rules", RULES, "--cycle", "c1", "--as-of", "2026-11-15", "--format", "json"],
+    ));
     assert_eq!(saved["units"], 4);
     assert_eq!(saved["vetoed"], 1);
 
     let ranking = json(&gongkai(&db, &["ranking", "--cycle", "c1", "--format", "json"]));
-    let (one, two, three, four) = (by_unit(&ranking, 1), by_unit(&ranking, 2), by_unit(&ranking, 3), by_unit(&ranking, 4));
+    let (one, two, three, four) =
+        (by_unit(&ranking, 1), by_unit(&ranking, 2), by_unit(&ranking, 3), by_unit(&ranking, 4));
     for key in ["unit", "kind", "score", "grade", "veto", "rank", "rank_in_kind", "laggard", "reasons"] {
         assert!(one.get(key).is_some(), "field {key} missing: {one}");
     }
@@ -133,14 +137,49 @@ async fn a_new_crawl_moves_units_and_an_old_as_of_reproduces_the_old_cycle() {
     let db = format!("surrealkv://{}", dir.path().join("db").display());
     // 10 November: unit 1 vetoed. 20 November: unit 1 fixed, unit 3 now has four broken links.
     let first = vec![finding(1, "content.spam", 10)];
-    let second = vec![finding(3, "link.broken", 20), finding(3, "link.broken", 20), finding(3, "link.broken", 20), finding(3, "link.broken", 20)];
+    let second = vec![
+        finding(3, "link.broken", 20),
+        finding(3, "link.broken", 20),
+        finding(3, "link.broken", 20),
+        finding(3, "link.broken", 20),
+    ];
     seed(&db, &[(10, first), (20, second)]).await;
     let criteria = dir.path().join("laggards.toml");
     std::fs::write(&criteria, "[laggards]\nveto = true\ndrop_places = 1\n").expect("write criteria");
     let criteria = criteria.to_str().expect("utf-8 path");
 
-    json(&gongkai(&db, &["assess", "--rules", RULES, "--cycle", "nov-a", "--as-of", "2026-11-15", "--laggards", criteria, "--format", "json"]));
-    let later = json(&gongkai(&db, &["assess", "--rules", RULES, "--cycle", "nov-b", "--as-of", "2026-11-25", "--laggards", criteria, "--format", "json"]));
+    json(&gongkai(
+        &db,
+        &[
+            "assess",
+            "--rules",
+            RULES,
+            "--cycle",
+            "nov-a",
+            "--as-of",
+            "2026-11-15",
+            "--laggards",
+            criteria,
+            "--format",
+            "json",
+        ],
+    ));
+    let later = json(&gongkai(
+        &db,
+        &[
+            "assess",
+            "--rules",
+            RULES,
+            "--cycle",
+            "nov-b",
+            "--as-of",
+            "2026-11-25",
+            "--laggards",
+            criteria,
+            "--format",
+            "json",
+        ],
+    ));
     assert_eq!(later["previous_cycle"], "nov-a");
 
     let ranking = json(&gongkai(&db, &["ranking", "--cycle", "nov-b", "--format", "json"]));
@@ -153,14 +192,50 @@ async fn a_new_crawl_moves_units_and_an_old_as_of_reproduces_the_old_cycle() {
     assert!(three["reasons"].to_string().contains("下降 3 位"), "{three}");
 
     // Re-assessing as of the 15th sees only the first run again: identical scores.
-    let again = json(&gongkai(&db, &["assess", "--rules", RULES, "--cycle", "nov-a2", "--as-of", "2026-11-15", "--laggards", criteria, "--dry-run", "--compare-with", "nov-a", "--format", "json"]));
+    let again = json(&gongkai(
+        &db,
+        &[
+            "assess",
+            "--rules",
+            RULES,
+            "--cycle",
+            "nov-a2",
+            "--as-of",
+            "2026-11-15",
+            "--laggards",
+            criteria,
+            "--dry-run",
+            "--compare-with",
+            "nov-a",
+            "--format",
+            "json",
+        ],
+    ));
     assert_eq!(again, serde_json::json!([]), "nothing moves against the cycle it reproduces");
 
     // What-if against nov-a with today's evidence: units 1 and 3 move, with reasons; nothing saved.
-    let moves = json(&gongkai(&db, &["assess", "--rules", RULES, "--cycle", "what-if", "--as-of", "2026-11-25", "--dry-run", "--compare-with", "nov-a", "--format", "json"]));
-    let moved: Vec<&str> = moves.as_array().expect("array").iter().filter_map(|m| m["unit"].as_str()).collect();
+    let moves = json(&gongkai(
+        &db,
+        &[
+            "assess",
+            "--rules",
+            RULES,
+            "--cycle",
+            "what-if",
+            "--as-of",
+            "2026-11-25",
+            "--dry-run",
+            "--compare-with",
+            "nov-a",
+            "--format",
+            "json",
+        ],
+    ));
+    let moved: Vec<&str> =
+        moves.as_array().expect("array").iter().filter_map(|m| m["unit"].as_str()).collect();
     assert!(moved.contains(&credit_code(1).as_str()) && moved.contains(&credit_code(3).as_str()), "{moves}");
-    let unit_one = moves.as_array().expect("array").iter().find(|m| m["unit"] == credit_code(1)).expect("unit 1");
+    let unit_one =
+        moves.as_array().expect("array").iter().find(|m| m["unit"] == credit_code(1)).expect("unit 1");
     assert!(unit_one["why"].to_string().contains("security_incident"), "{unit_one}");
     let missing = gongkai(&db, &["ranking", "--cycle", "what-if", "--format", "json"]);
     assert_eq!(missing.status.code(), Some(2), "a dry run saves nothing");
@@ -177,8 +252,11 @@ fn shipped_rule_sets_check_and_a_broken_one_names_its_lines() {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let broken = dir.path().join("broken.toml");
-    let text = std::fs::read_to_string(RULES).expect("rules")
-        .replacen("check = \"link.broken\"", "check = \"link.brokn\"", 1);
+    let text = std::fs::read_to_string(RULES).expect("rules").replacen(
+        "check = \"link.broken\"",
+        "check = \"link.brokn\"",
+        1,
+    );
     std::fs::write(&broken, text).expect("write");
     let output = gongkai("mem://", &["rules", "check", broken.to_str().expect("path")]);
     assert_eq!(output.status.code(), Some(2));

@@ -141,10 +141,10 @@ async fn serve(mut stream: TcpStream, state: Arc<State>) {
     let mut lines = head.lines();
     let target = lines.next().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("/").to_owned();
     for line in lines {
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("user-agent") {
-                state.user_agents.lock().expect("ua lock").push(value.trim().to_owned());
-            }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("user-agent")
+        {
+            state.user_agents.lock().expect("ua lock").push(value.trim().to_owned());
         }
     }
     let hit = {

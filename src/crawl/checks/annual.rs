@@ -1,0 +1,42 @@
+//! `report.annual_missing`: the previous year's disclosure annual report is not linked anywhere
+//! on the crawled site once its deadline (per unit kind, from the profile) has passed.
+
+use chrono::Datelike;
+use serde_json::json;
+
+use super::CheckContext;
+use crate::model::Finding;
+
+/// The report year whose deadline has most recently passed by the as-of day.
+pub fn due_year(ctx: &CheckContext<'_>) -> Option<i32> {
+    let last_year = ctx.as_of.year() - 1;
+    let deadline = ctx.profile.annual_deadline(ctx.unit.kind, last_year)?;
+    Some(if ctx.as_of > deadline { last_year } else { last_year - 1 })
+}
+
+/// Whether a link text or page title announces the report for `year`.
+pub fn announces(text: &str, year: i32, patterns: &[String]) -> bool {
+    text.contains(&year.to_string()) && patterns.iter().any(|p| text.contains(p.as_str()))
+}
+
+/// `texts` are the link texts and page titles seen during the crawl. `capped` says the crawl
+/// did not see the whole site; the finding says so, because the report may sit deeper (the
+/// national rule expects it to be reachable from the disclosure pages near the home page).
+pub fn check<'t>(
+    ctx: &CheckContext<'_>,
+    home_url: &str,
+    texts: impl IntoIterator<Item = &'t str>,
+    capped: bool,
+) -> Vec<Finding> {
+    let Some(year) = due_year(ctx) else { return Vec::new() };
+    let patterns = &ctx.profile.annual_report.patterns;
+    if texts.into_iter().any(|t| announces(t, year, patterns)) {
+        return Vec::new();
+    }
+    let deadline = ctx.profile.annual_deadline(ctx.unit.kind, year).map(|d| d.to_string());
+    vec![ctx.finding(
+        "report.annual_missing",
+        Some(home_url),
+        json!({ "year": year, "deadline": deadline, "patterns": patterns, "crawl_capped": capped }),
+    )]
+}

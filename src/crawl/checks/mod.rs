@@ -1,0 +1,90 @@
+//! The website checks of DESIGN.md §4, one small module each. Every check is a pure function
+//! over pages already fetched and parsed ([`ParsedPage`]) and returns findings or metrics; the
+//! crawl in `crawl::site` decides what to fetch. Evidence (`detail`) always names what was seen
+//! and where, so a unit can check it in a browser.
+
+pub mod annual;
+pub mod broken;
+pub mod columns;
+pub mod home;
+pub mod identity;
+pub mod interaction;
+pub mod page;
+pub mod spam;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+pub use page::{HiddenRules, ParsedPage, parse_page};
+
+use super::profile::SiteProfile;
+use crate::model::{Finding, FindingStatus, Metric, Source, Unit};
+
+/// What every check needs to know besides the pages: whose site, which day, which profile.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckContext<'a> {
+    pub unit: &'a Unit,
+    /// The day "today" is for freshness (DESIGN.md §6 `--as-of`).
+    pub as_of: NaiveDate,
+    /// When the evidence was observed (stamped on every finding and metric).
+    pub observed_at: DateTime<Utc>,
+    pub profile: &'a SiteProfile,
+}
+
+impl CheckContext<'_> {
+    pub fn finding(&self, check: &str, url: Option<&str>, detail: serde_json::Value) -> Finding {
+        Finding {
+            id: None,
+            unit: self.unit.code.clone(),
+            check: check.to_owned(),
+            source: Source::Crawler,
+            observed_at: self.observed_at,
+            url: url.map(str::to_owned),
+            detail,
+            status: FindingStatus::Open,
+            rectify_by: None,
+        }
+    }
+
+    pub fn metric(&self, name: &str, value: Decimal) -> Metric {
+        Metric { unit: self.unit.code.clone(), name: name.to_owned(), value, observed_at: self.observed_at }
+    }
+
+    /// Days from `date` to the as-of day.
+    pub fn days_since(&self, date: NaiveDate) -> i64 {
+        (self.as_of - date).num_days()
+    }
+}
+
+/// The host without a leading `www.`, so that `www.x.gov.cn` and `x.gov.cn` are one site.
+pub fn site_host(host: &str) -> &str {
+    host.strip_prefix("www.").unwrap_or(host)
+}
+
+/// Whether `url` leaves the site and is not on a trusted domain (suffix match).
+pub fn is_foreign(url: &url::Url, site: &str, allow_domains: &[String]) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    let host = site_host(&host.to_ascii_lowercase()).to_owned();
+    if host == site_host(site) {
+        return false;
+    }
+    !allow_domains.iter().any(|domain| {
+        let domain = domain.trim().trim_start_matches('.').to_ascii_lowercase();
+        host == domain || host.ends_with(&format!(".{domain}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn foreign_means_off_site_and_not_trusted() {
+        let allow = vec!["gov.cn".to_owned()];
+        let url = |s: &str| url::Url::parse(s).expect("url");
+        assert!(!is_foreign(&url("http://www.site.cn/a"), "site.cn", &allow));
+        assert!(!is_foreign(&url("http://beian.miit.gov.cn/"), "site.cn", &allow));
+        assert!(is_foreign(&url("http://bet.example.com/"), "site.cn", &allow));
+        assert!(is_foreign(&url("http://evilgov.cn/"), "site.cn", &allow));
+    }
+}

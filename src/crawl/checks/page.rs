@@ -1,0 +1,332 @@
+//! One fetched HTML page reduced to what the checks look at. Parsing happens here, in one
+//! synchronous function, because `scraper::Html` is not `Send`; the result is plain owned data
+//! that can cross `.await` points and be kept after the document is dropped.
+
+use std::sync::LazyLock;
+
+use scraper::{ElementRef, Html, Node, Selector};
+use url::Url;
+
+use crate::crawl::links::{Link, extract_links};
+
+/// Text kept per page at most (characters): enough for any real page, bounded for hostile ones.
+const MAX_TEXT_CHARS: usize = 200_000;
+/// Script text kept per page at most.
+const MAX_SCRIPT_CHARS: usize = 64_000;
+/// Rows (list items, table rows) kept per page at most.
+const MAX_ROWS: usize = 500;
+
+static TITLE: LazyLock<Selector> = LazyLock::new(|| sel("title"));
+static HEADINGS: LazyLock<Selector> =
+    LazyLock::new(|| sel("h1, h2, header, .header, #header, .logo, #logo, .top, #top"));
+static ATTRS: LazyLock<Selector> = LazyLock::new(|| sel("img, a[href], area[href], input[value]"));
+static HIDEABLE: LazyLock<Selector> = LazyLock::new(|| sel("a[href], iframe[src], frame[src]"));
+static SCRIPTS: LazyLock<Selector> = LazyLock::new(|| sel("script"));
+static META_REFRESH: LazyLock<Selector> = LazyLock::new(|| sel("meta[http-equiv]"));
+static ROWS: LazyLock<Selector> = LazyLock::new(|| sel("li, tr, dd"));
+static ROW_LINKS: LazyLock<Selector> = LazyLock::new(|| sel("a[href]"));
+
+fn sel(text: &str) -> Selector {
+    // Constant selectors; the unit tests parse every one of them.
+    Selector::parse(text).expect("valid selector")
+}
+
+/// Thresholds for "hidden" that come from the crawl profile.
+#[derive(Debug, Clone, Copy)]
+pub struct HiddenRules {
+    pub tiny_font_px: u32,
+    pub offscreen_px: u32,
+}
+
+/// A link or frame a reader cannot see, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HiddenTarget {
+    pub url: Url,
+    /// `link` or `iframe`.
+    pub element: &'static str,
+    /// The CSS or attribute that hides it, quoted.
+    pub technique: String,
+    pub text: String,
+}
+
+/// A list item or table row: where list pages put their items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub text: String,
+    pub links: Vec<Url>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ParsedPage {
+    pub title: String,
+    /// All text outside scripts and styles, whitespace collapsed.
+    pub text: String,
+    /// Title, header and image descriptions: where a site shows whose site it is.
+    pub masthead: String,
+    /// Image alt/title/src, link targets, input values: where footer badges hide their text.
+    pub attr_text: String,
+    pub links: Vec<Link>,
+    pub hidden: Vec<HiddenTarget>,
+    pub scripts: Vec<String>,
+    /// Target of a `<meta http-equiv="refresh">`, resolved.
+    pub meta_refresh: Option<Url>,
+    pub rows: Vec<Row>,
+}
+
+/// Parses `html` fetched from `url`.
+pub fn parse_page(html: &str, url: &Url, rules: HiddenRules) -> ParsedPage {
+    let document = Html::parse_document(html);
+    let title = document.select(&TITLE).next().map(|t| collapse(t.text())).unwrap_or_default();
+    let mut page = ParsedPage { title, ..ParsedPage::default() };
+    page.text = visible_text(&document);
+    let mut masthead = page.title.clone();
+    for element in document.select(&HEADINGS) {
+        push_capped(&mut masthead, &collapse(element.text()), 4_000);
+    }
+    let mut attr_text = String::new();
+    for element in document.select(&ATTRS) {
+        for name in ["alt", "title", "src", "href", "value"] {
+            if let Some(value) = element.value().attr(name) {
+                push_capped(&mut attr_text, value, MAX_TEXT_CHARS);
+                if name == "alt" && element.value().name() == "img" {
+                    push_capped(&mut masthead, value, 8_000);
+                }
+            }
+        }
+    }
+    page.masthead = masthead;
+    page.attr_text = attr_text;
+    page.links = extract_links(html, url);
+    for element in document.select(&HIDEABLE) {
+        let attr = if element.value().name() == "a" { "href" } else { "src" };
+        let Some(target) = element.value().attr(attr).and_then(|h| url.join(h.trim()).ok()) else { continue };
+        if !matches!(target.scheme(), "http" | "https") {
+            continue;
+        }
+        let is_frame = element.value().name() != "a";
+        if let Some(technique) = hidden_by(element, rules, is_frame) {
+            page.hidden.push(HiddenTarget {
+                url: target,
+                element: if is_frame { "iframe" } else { "link" },
+                technique,
+                text: truncate(&collapse(element.text()), 60),
+            });
+        }
+    }
+    let mut script_chars = 0;
+    for script in document.select(&SCRIPTS) {
+        let text: String = script.text().collect();
+        if text.trim().is_empty() || script_chars >= MAX_SCRIPT_CHARS {
+            continue;
+        }
+        let text = truncate(&text, MAX_SCRIPT_CHARS - script_chars);
+        script_chars += text.chars().count();
+        page.scripts.push(text);
+    }
+    page.meta_refresh = document
+        .select(&META_REFRESH)
+        .filter(|m| m.value().attr("http-equiv").is_some_and(|v| v.trim().eq_ignore_ascii_case("refresh")))
+        .find_map(|m| refresh_target(m.value().attr("content")?, url));
+    for row in document.select(&ROWS).take(MAX_ROWS) {
+        let links =
+            row.select(&ROW_LINKS).filter_map(|a| url.join(a.value().attr("href")?.trim()).ok()).collect();
+        page.rows.push(Row { text: truncate(&collapse(row.text()), 500), links });
+    }
+    page
+}
+
+/// Text of every text node outside `script`, `style`, `noscript` and `template`.
+fn visible_text(document: &Html) -> String {
+    let mut text = String::new();
+    for node in document.tree.nodes() {
+        let Node::Text(chunk) = node.value() else { continue };
+        let in_code = node.ancestors().any(|a| {
+            a.value()
+                .as_element()
+                .is_some_and(|e| matches!(e.name(), "script" | "style" | "noscript" | "template"))
+        });
+        if !in_code {
+            let chunk = collapse(std::iter::once(&**chunk));
+            if !chunk.is_empty() {
+                push_capped(&mut text, &chunk, MAX_TEXT_CHARS);
+            }
+        }
+        if text.len() >= MAX_TEXT_CHARS * 3 {
+            break;
+        }
+    }
+    text
+}
+
+/// Why an element (or one of its ancestors) cannot be seen, quoting the declaration.
+fn hidden_by(element: ElementRef<'_>, rules: HiddenRules, is_frame: bool) -> Option<String> {
+    if is_frame {
+        for dimension in ["width", "height"] {
+            if let Some(value) = element.value().attr(dimension)
+                && px(value).is_some_and(|v| v <= 1.0)
+            {
+                return Some(format!("{dimension}=\"{}\"", value.trim()));
+            }
+        }
+    }
+    let mut node = Some(element);
+    while let Some(current) = node {
+        if current.value().attr("hidden").is_some() {
+            return Some("hidden 属性".to_owned());
+        }
+        if let Some(style) = current.value().attr("style")
+            && let Some(found) = hiding_declaration(style, rules)
+        {
+            return Some(found);
+        }
+        node = current.parent().and_then(ElementRef::wrap);
+    }
+    None
+}
+
+/// The declaration in an inline style that hides the element, if any.
+pub fn hiding_declaration(style: &str, rules: HiddenRules) -> Option<String> {
+    for declaration in style.split(';') {
+        let Some((property, value)) = declaration.split_once(':') else { continue };
+        let property = property.trim().to_ascii_lowercase();
+        let value = value.trim().to_ascii_lowercase().replace(" !important", "").replace("!important", "");
+        let value = value.trim();
+        let quoted = || format!("{property}:{value}");
+        let hides = match property.as_str() {
+            "display" => value == "none",
+            "visibility" => value == "hidden" || value == "collapse",
+            "opacity" => value.parse::<f64>().is_ok_and(|v| v <= 0.01),
+            "font-size" => px(value).is_some_and(|v| v <= f64::from(rules.tiny_font_px)),
+            "width" | "height" | "max-width" | "max-height" => px(value).is_some_and(|v| v <= 0.0),
+            "left" | "top" | "right" | "margin-left" | "margin-top" | "text-indent" => {
+                px(value).is_some_and(|v| v <= -f64::from(rules.offscreen_px))
+            }
+            _ => false,
+        };
+        if hides {
+            return Some(quoted());
+        }
+    }
+    None
+}
+
+/// A CSS length in pixels (`0`, `1px`, `-9999px`, `1pt`); other units are not judged.
+fn px(value: &str) -> Option<f64> {
+    let value = value.trim();
+    let number = value.trim_end_matches("px").trim_end_matches("pt").trim();
+    if number.len() != value.len() || value.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '.') {
+        number.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// `0; url=http://…` → the URL, resolved against the page.
+fn refresh_target(content: &str, base: &Url) -> Option<Url> {
+    let lower = content.to_ascii_lowercase();
+    let at = lower.find("url")?;
+    let rest = content[at + 3..].trim_start().strip_prefix('=')?.trim();
+    let rest = rest.trim_matches(|c| c == '\'' || c == '"');
+    base.join(rest).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+pub fn collapse<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    for part in parts {
+        for word in part.split_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+fn push_capped(target: &mut String, text: &str, cap: usize) {
+    if target.len() >= cap * 3 {
+        return;
+    }
+    if !target.is_empty() {
+        target.push(' ');
+    }
+    target.push_str(text);
+}
+
+/// At most `max` characters of `text`.
+pub fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: HiddenRules = HiddenRules { tiny_font_px: 2, offscreen_px: 1000 };
+
+    fn parse(html: &str) -> ParsedPage {
+        parse_page(html, &Url::parse("http://site.gov.cn/").expect("url"), RULES)
+    }
+
+    #[test]
+    fn text_skips_scripts_and_styles() {
+        let page = parse(
+            "<title> 南宁市 财政局 </title><style>.a{}</style><script>var x='秘密';</script><p>正文</p>",
+        );
+        assert_eq!(page.title, "南宁市 财政局");
+        assert!(page.text.contains("正文") && !page.text.contains("秘密"));
+        assert_eq!(page.scripts.len(), 1);
+    }
+
+    #[test]
+    fn hiding_styles_are_recognised_with_their_declaration() {
+        for (style, expected) in [
+            ("display: none", "display:none"),
+            ("VISIBILITY:hidden", "visibility:hidden"),
+            ("font-size:0px", "font-size:0px"),
+            ("font-size:1px", "font-size:1px"),
+            ("position:absolute;left:-9999px", "left:-9999px"),
+            ("text-indent:-5000px", "text-indent:-5000px"),
+            ("width:0;height:0;overflow:hidden", "width:0"),
+            ("display:none !important", "display:none"),
+        ] {
+            assert_eq!(hiding_declaration(style, RULES).as_deref(), Some(expected), "{style}");
+        }
+        for style in
+            ["display:block", "font-size:12px", "left:-10px", "width:100px", "font-size:1em", "color:red"]
+        {
+            assert_eq!(hiding_declaration(style, RULES), None, "{style}");
+        }
+    }
+
+    #[test]
+    fn hidden_links_and_frames_are_found_through_ancestors() {
+        let page = parse(
+            "<div style=\"display:none\"><p><a href=\"http://bad.example.com/\">澳门</a></p></div>\
+             <a href=\"/ok\">正常</a><iframe src=\"http://x.example.com/\" width=\"0\" height=\"0\"></iframe>\
+             <iframe src=\"/map\" width=\"600\"></iframe>",
+        );
+        assert_eq!(page.hidden.len(), 2, "{:?}", page.hidden);
+        assert_eq!(page.hidden[0].technique, "display:none");
+        assert_eq!(page.hidden[0].url.as_str(), "http://bad.example.com/");
+        assert_eq!(page.hidden[1].element, "iframe");
+    }
+
+    #[test]
+    fn meta_refresh_target_is_resolved() {
+        let page = parse("<meta http-equiv=\"Refresh\" content=\"0; URL='http://evil.example.com/x'\">");
+        assert_eq!(page.meta_refresh.map(|u| u.to_string()).as_deref(), Some("http://evil.example.com/x"));
+        assert!(parse("<meta http-equiv=\"refresh\" content=\"300\">").meta_refresh.is_none());
+    }
+
+    #[test]
+    fn rows_carry_their_text_and_links() {
+        let page = parse("<ul><li><a href=\"/a/1.html\">通知一</a> <span>2026-11-20</span></li></ul>");
+        assert_eq!(page.rows.len(), 1);
+        assert_eq!(page.rows[0].text, "通知一 2026-11-20");
+        assert_eq!(page.rows[0].links[0].as_str(), "http://site.gov.cn/a/1.html");
+    }
+}

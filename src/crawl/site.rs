@@ -1,0 +1,504 @@
+//! Crawling one unit's website and running the checks on it, and many units at once under a
+//! global limit. A site that fails, stalls or panics yields its own findings (or an error in
+//! its outcome) and never stops the others.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use url::Url;
+
+use super::checks::broken::{LinkOutcome, Referrer};
+use super::checks::columns::{ColumnPage, FoundColumn};
+use super::checks::spam::SpamMatcher;
+use super::checks::{self, CheckContext, HiddenRules, ParsedPage, parse_page, site_host};
+use super::fetch::{Fetcher, Page};
+use super::frontier::{Admission, Frontier, normalize};
+use super::profile::SiteProfile;
+use super::{BuildError, FetchConfig};
+use crate::model::{Finding, Metric, OrgCode, Unit};
+
+/// Live counters for a progress display; updated while sites are crawled.
+#[derive(Debug, Default)]
+pub struct CrawlProgress {
+    pub sites_done: AtomicUsize,
+    pub pages: AtomicUsize,
+    pub findings: AtomicUsize,
+}
+
+/// Everything a crawl shares: fetchers, the profile, the lexicon and the day.
+#[derive(Debug, Clone)]
+pub struct CrawlEnv {
+    pub fetcher: Fetcher,
+    /// Fetches as a search engine does, for the cloaking check (`None` when disabled).
+    pub spider: Option<Fetcher>,
+    pub profile: Arc<SiteProfile>,
+    pub matcher: Arc<SpamMatcher>,
+    pub as_of: NaiveDate,
+    pub observed_at: DateTime<Utc>,
+}
+
+/// The environment could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvError {
+    #[error(transparent)]
+    Fetcher(#[from] BuildError),
+    #[error("违规词库无法使用：{0}")]
+    Lexicon(#[from] aho_corasick::BuildError),
+}
+
+impl CrawlEnv {
+    /// `allow_private` from the command line widens the profile's fetch settings.
+    pub fn new(
+        profile: SiteProfile,
+        allow_private: bool,
+        as_of: NaiveDate,
+        observed_at: DateTime<Utc>,
+    ) -> Result<Self, EnvError> {
+        let mut config: FetchConfig = profile.fetch.clone();
+        config.allow_private |= allow_private;
+        let fetcher = Fetcher::new(config.clone())?;
+        let spider = if profile.spam.cloaking.enabled {
+            Some(Fetcher::new(FetchConfig {
+                user_agent: profile.spam.cloaking.user_agent.clone(),
+                referer: profile.spam.cloaking.referer.clone(),
+                ..config
+            })?)
+        } else {
+            None
+        };
+        let matcher = Arc::new(SpamMatcher::new(&profile.spam)?);
+        Ok(Self { fetcher, spider, profile: Arc::new(profile), matcher, as_of, observed_at })
+    }
+
+    fn rules(&self) -> HiddenRules {
+        HiddenRules {
+            tiny_font_px: self.profile.spam.tiny_font_px,
+            offscreen_px: self.profile.spam.offscreen_px,
+        }
+    }
+}
+
+/// What crawling one site produced.
+#[derive(Debug, Clone)]
+pub struct SiteOutcome {
+    pub unit: OrgCode,
+    pub findings: Vec<Finding>,
+    pub metrics: Vec<Metric>,
+    pub pages: usize,
+    /// The home page answered.
+    pub reachable: bool,
+    /// The crawl of this site stopped on an internal failure (not a site problem).
+    pub error: Option<String>,
+}
+
+impl SiteOutcome {
+    fn new(unit: &Unit) -> Self {
+        Self {
+            unit: unit.code.clone(),
+            findings: Vec::new(),
+            metrics: Vec::new(),
+            pages: 0,
+            reachable: false,
+            error: None,
+        }
+    }
+}
+
+/// Probes a home page once: `None` when it answered, else the `site.unreachable` finding.
+pub async fn probe(fetcher: &Fetcher, ctx: &CheckContext<'_>) -> Option<Finding> {
+    let website = ctx.unit.website.as_deref()?;
+    probe_result(ctx, website, home_fetch(fetcher, website).await).err()
+}
+
+async fn home_fetch(fetcher: &Fetcher, website: &str) -> Result<Page, String> {
+    let url = Url::parse(website.trim()).map_err(|e| format!("网址无效：{e}"))?;
+    fetcher.fetch(&url).await.map_err(|e| e.to_string())
+}
+
+/// Turns a home-page fetch into the page, or a `site.unreachable` finding (no answer, or an
+/// answer ≥ 500).
+fn probe_result(
+    ctx: &CheckContext<'_>,
+    website: &str,
+    fetched: Result<Page, String>,
+) -> Result<Page, Finding> {
+    match fetched {
+        Ok(page) if page.status < 500 => Ok(page),
+        Ok(page) => Err(ctx.finding(
+            "site.unreachable",
+            Some(website),
+            json!({ "status": page.status, "elapsed_ms": page.elapsed.as_millis() as u64 }),
+        )),
+        Err(error) => Err(ctx.finding("site.unreachable", Some(website), json!({ "error": error }))),
+    }
+}
+
+/// Crawls many units, at most `max_concurrent_sites` at a time. Outcomes come back in the
+/// order of `units`; a unit whose task panicked gets an outcome with its error set.
+pub async fn crawl_units(env: &CrawlEnv, units: Vec<Unit>, progress: Arc<CrawlProgress>) -> Vec<SiteOutcome> {
+    let limit = Arc::new(Semaphore::new(env.profile.max_concurrent_sites));
+    let mut tasks = JoinSet::new();
+    let mut by_task = HashMap::new();
+    for (index, unit) in units.iter().enumerate() {
+        let (env, unit, limit, progress) = (env.clone(), unit.clone(), limit.clone(), progress.clone());
+        let handle = tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let outcome = crawl_site(&env, &unit, &progress).await;
+            progress.sites_done.fetch_add(1, Ordering::Relaxed);
+            outcome
+        });
+        by_task.insert(handle.id(), index);
+    }
+    let mut outcomes: Vec<Option<SiteOutcome>> = vec![None; units.len()];
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((id, outcome)) => {
+                if let Some(&index) = by_task.get(&id) {
+                    outcomes[index] = Some(outcome);
+                }
+            }
+            Err(error) => {
+                if let Some(&index) = by_task.get(&error.id()) {
+                    let mut outcome = SiteOutcome::new(&units[index]);
+                    outcome.error = Some(format!("检查程序异常终止：{error}"));
+                    progress.sites_done.fetch_add(1, Ordering::Relaxed);
+                    outcomes[index] = Some(outcome);
+                }
+            }
+        }
+    }
+    outcomes.into_iter().zip(&units).map(|(o, unit)| o.unwrap_or_else(|| SiteOutcome::new(unit))).collect()
+}
+
+/// Crawls one unit's site and runs every website check.
+pub async fn crawl_site(env: &CrawlEnv, unit: &Unit, progress: &CrawlProgress) -> SiteOutcome {
+    let mut outcome = SiteOutcome::new(unit);
+    let ctx = CheckContext { unit, as_of: env.as_of, observed_at: env.observed_at, profile: &env.profile };
+    let Some(website) = unit.website.as_deref().map(str::trim).filter(|w| !w.is_empty()) else {
+        return outcome;
+    };
+    let fetched = home_fetch(&env.fetcher, website).await;
+    progress.pages.fetch_add(1, Ordering::Relaxed);
+    outcome.pages = 1;
+    let home_page = match probe_result(&ctx, website, fetched) {
+        Ok(page) => page,
+        Err(finding) => {
+            progress.findings.fetch_add(1, Ordering::Relaxed);
+            outcome.findings.push(finding);
+            return outcome;
+        }
+    };
+    outcome.reachable = true;
+    let mut crawl = SiteCrawl::new(env, &ctx, home_page);
+    crawl.run(progress).await;
+    let (findings, metrics) = crawl.finish(progress).await;
+    outcome.pages = crawl.pages;
+    progress.findings.fetch_add(findings.len(), Ordering::Relaxed);
+    outcome.findings = findings;
+    outcome.metrics = metrics;
+    outcome
+}
+
+/// Fetches a URL and parses it off the async threads (a 5 MB page takes a while to parse, and
+/// must not hold up other sites' timers). The page comes back without its body, which is no
+/// longer needed; the parse result says why there is nothing to check when there is not.
+async fn fetch_and_parse(
+    fetcher: &Fetcher,
+    url: &Url,
+    rules: HiddenRules,
+) -> (Result<Page, String>, Result<ParsedPage, String>) {
+    let mut page = match fetcher.fetch(url).await {
+        Ok(page) => page,
+        Err(error) => {
+            let error = error.to_string();
+            return (Err(error.clone()), Err(error));
+        }
+    };
+    let parsed = if page.is_success() && page.is_html() {
+        let (body, base) = (std::mem::take(&mut page.body), page.url.clone());
+        tokio::task::spawn_blocking(move || parse_page(&body, &base, rules))
+            .await
+            .map_err(|e| format!("解析页面失败：{e}"))
+    } else if page.is_success() {
+        Err(format!("不是网页（{}）", page.content_type.as_deref().unwrap_or("未知类型")))
+    } else {
+        Err(format!("HTTP {}", page.status))
+    };
+    page.body = String::new();
+    (Ok(page), parsed)
+}
+
+/// A URL in the frontier's canonical form (fragment dropped, host lower-cased), so that
+/// lookups by URL agree with what the frontier queued and the fetcher fetched.
+fn canonical(url: &Url) -> Url {
+    normalize(url).unwrap_or_else(|| url.clone())
+}
+
+/// The state of one site's crawl.
+struct SiteCrawl<'a> {
+    env: &'a CrawlEnv,
+    ctx: &'a CheckContext<'a>,
+    home_url: Url,
+    home: ParsedPage,
+    site: String,
+    frontier: Option<Frontier>,
+    /// The first page found linking to each URL.
+    referrers: HashMap<Url, Referrer>,
+    /// Column and consultation pages, kept for their checks.
+    wanted: HashSet<Url>,
+    kept: HashMap<Url, Result<ParsedPage, String>>,
+    columns: Vec<FoundColumn>,
+    findings: Vec<Finding>,
+    spam: Vec<checks::spam::Keyed>,
+    broken: Vec<Finding>,
+    /// Link texts and titles that may announce the annual report.
+    report_texts: Vec<String>,
+    external: HashSet<Url>,
+    pages: usize,
+    timed_out: bool,
+}
+
+impl<'a> SiteCrawl<'a> {
+    fn new(env: &'a CrawlEnv, ctx: &'a CheckContext<'a>, home_page: Page) -> Self {
+        let home_url = home_page.url.clone();
+        let mut home = parse_page(&home_page.body, &home_url, env.rules());
+        // Column and consultation pages are looked up by the frontier's form of their URL.
+        for link in &mut home.links {
+            link.url = canonical(&link.url);
+        }
+        let site = site_host(home_url.host_str().unwrap_or_default()).to_ascii_lowercase();
+        let mut frontier = Frontier::new(&home_url, env.profile.frontier.clone());
+        if let Some(frontier) = frontier.as_mut() {
+            for original in &home_page.redirects {
+                if let Some(host) = original.host_str() {
+                    frontier.allow_host(host);
+                }
+            }
+            if let Some(host) = home_url.host_str() {
+                let twin = match host.strip_prefix("www.") {
+                    Some(bare) => bare.to_owned(),
+                    None => format!("www.{host}"),
+                };
+                frontier.allow_host(&twin);
+            }
+        }
+        let (columns, missing) = checks::columns::find(ctx, home_url.as_str(), &home.links);
+        let mut wanted: HashSet<Url> = columns.iter().map(|c| c.url.clone()).collect();
+        if let Some(link) = checks::columns::find_link(&home.links, &env.profile.interaction.synonyms) {
+            wanted.insert(link.url.clone());
+        }
+        Self {
+            env,
+            ctx,
+            home_url,
+            home,
+            site,
+            frontier,
+            referrers: HashMap::new(),
+            wanted,
+            kept: HashMap::new(),
+            columns,
+            findings: missing,
+            spam: Vec::new(),
+            broken: Vec::new(),
+            report_texts: Vec::new(),
+            external: HashSet::new(),
+            pages: 1,
+            timed_out: false,
+        }
+    }
+
+    /// Checks that look at one page alone, and queueing its links.
+    fn absorb(&mut self, url: &Url, depth: u32, page: &ParsedPage) {
+        let ctx = self.ctx;
+        self.spam.extend(checks::spam::check_page(ctx, &self.env.matcher, url.as_str(), page, &self.site));
+        self.report_texts.push(page.title.clone());
+        let patterns = &self.env.profile.annual_report.patterns;
+        for link in &page.links {
+            if patterns.iter().any(|p| link.text.contains(p.as_str())) {
+                self.report_texts.push(link.text.clone());
+            }
+            let admission = match self.frontier.as_mut() {
+                Some(frontier) => frontier.push(&link.url, depth + 1),
+                None => Admission::NotWeb,
+            };
+            let target = canonical(&link.url);
+            let tracked = match admission {
+                Admission::Queued => true,
+                Admission::OffSite if self.env.profile.links.check_external => {
+                    self.external.insert(target.clone())
+                }
+                _ => false,
+            };
+            if tracked {
+                self.referrers
+                    .entry(target)
+                    .or_insert_with(|| Referrer { page: url.to_string(), text: link.text.clone() });
+            }
+        }
+    }
+
+    async fn run(&mut self, progress: &CrawlProgress) {
+        let started = tokio::time::Instant::now();
+        let home = std::mem::take(&mut self.home);
+        let home_url = self.home_url.clone();
+        if let Some(frontier) = self.frontier.as_mut() {
+            frontier.pop(); // the home page, already fetched
+        }
+        self.absorb(&home_url, 0, &home);
+        self.home = home;
+        let batch = self.env.fetcher.config().per_host_concurrency;
+        loop {
+            if started.elapsed() > Duration::from_secs(self.env.profile.site_budget_secs) {
+                self.timed_out = true;
+                break;
+            }
+            let mut queued = Vec::new();
+            while queued.len() < batch {
+                match self.frontier.as_mut().and_then(Frontier::pop) {
+                    Some(next) => queued.push(next),
+                    None => break,
+                }
+            }
+            if queued.is_empty() {
+                break;
+            }
+            let mut fetches = JoinSet::new();
+            for next in queued {
+                let (fetcher, rules) = (self.env.fetcher.clone(), self.env.rules());
+                fetches.spawn(async move {
+                    let (result, parsed) = fetch_and_parse(&fetcher, &next.url, rules).await;
+                    (next, result, parsed)
+                });
+            }
+            while let Some(joined) = fetches.join_next().await {
+                let Ok((next, result, parsed)) = joined else { continue };
+                progress.pages.fetch_add(1, Ordering::Relaxed);
+                self.pages += 1;
+                self.take(next.url, next.depth, result, parsed);
+            }
+        }
+        let external: Vec<Url> = self.external.iter().cloned().collect();
+        for url in external {
+            let result = self.env.fetcher.fetch(&url).await.map_err(|e| e.to_string());
+            progress.pages.fetch_add(1, Ordering::Relaxed);
+            self.pages += 1;
+            self.record_link(&url, &result);
+        }
+        // Columns beyond the caps or on another host are still judged.
+        let missing: Vec<Url> = self.wanted.iter().filter(|u| !self.kept.contains_key(*u)).cloned().collect();
+        for url in missing {
+            let (_, parsed) = fetch_and_parse(&self.env.fetcher, &url, self.env.rules()).await;
+            progress.pages.fetch_add(1, Ordering::Relaxed);
+            self.pages += 1;
+            self.kept.insert(url, parsed);
+        }
+    }
+
+    /// One fetched URL: link check, page checks, links queued, kept if a check needs it later.
+    fn take(
+        &mut self,
+        url: Url,
+        depth: u32,
+        result: Result<Page, String>,
+        parsed: Result<ParsedPage, String>,
+    ) {
+        self.record_link(&url, &result);
+        if let Ok(page) = &parsed {
+            self.absorb(&url, depth, page);
+        }
+        if self.wanted.contains(&url) {
+            self.kept.insert(url, parsed);
+        }
+    }
+
+    fn record_link(&mut self, url: &Url, result: &Result<Page, String>) {
+        let outcome = match result {
+            Ok(page) => LinkOutcome::Status(page.status),
+            Err(error) => LinkOutcome::Failed(error.clone()),
+        };
+        let referrer = self
+            .referrers
+            .get(url)
+            .cloned()
+            .unwrap_or_else(|| Referrer { page: self.home_url.to_string(), text: String::new() });
+        if let Some(finding) = checks::broken::check(self.ctx, url.as_str(), &outcome, &referrer) {
+            self.broken.push(finding);
+        }
+    }
+
+    /// Checks that need the whole crawl, then everything gathered.
+    async fn finish(&mut self, progress: &CrawlProgress) -> (Vec<Finding>, Vec<Metric>) {
+        let ctx = self.ctx;
+        let home_url = self.home_url.to_string();
+        let mut findings = std::mem::take(&mut self.findings);
+        let (home_findings, metrics) = checks::home::check(ctx, &home_url, &self.home);
+        findings.extend(home_findings);
+        // The site's navigation, which column pages repeat in list rows but which are not
+        // items: the home page, the columns, and other section indexes (paths ending in `/`)
+        // linked from the home page. Articles the home page features still count as items.
+        let mut nav: HashSet<Url> = self
+            .home
+            .links
+            .iter()
+            .filter(|l| l.url.path().ends_with('/') && l.url.query().is_none())
+            .map(|l| l.url.clone())
+            .collect();
+        nav.insert(self.home_url.clone());
+        nav.extend(self.wanted.iter().cloned());
+        for column in &self.columns {
+            let page = match self.kept.get(&column.url) {
+                Some(Ok(page)) => ColumnPage::Parsed(page),
+                Some(Err(reason)) => ColumnPage::Unavailable(reason.clone()),
+                None => ColumnPage::Unavailable("未抓取".to_owned()),
+            };
+            findings.extend(checks::columns::check(ctx, column, page, &nav));
+        }
+        findings.extend(checks::identity::check(ctx, &home_url, &self.home));
+        findings.append(&mut self.broken);
+        let mut seen = HashSet::new();
+        for keyed in std::mem::take(&mut self.spam) {
+            if seen.insert(keyed.key) {
+                findings.push(keyed.finding);
+            }
+        }
+        findings.extend(checks::spam::check_name(ctx, &home_url, &self.home));
+        if let Some(spider) = &self.env.spider
+            && let Ok(page) = spider.fetch(&self.home_url).await
+        {
+            progress.pages.fetch_add(1, Ordering::Relaxed);
+            self.pages += 1;
+            if page.is_success() && page.is_html() {
+                let seen_by_spider = parse_page(&page.body, &page.url, self.env.rules());
+                findings.extend(checks::spam::check_cloaking(
+                    ctx,
+                    &self.env.matcher,
+                    &home_url,
+                    &self.home,
+                    &seen_by_spider,
+                    &self.site,
+                ));
+            }
+        }
+        let capped = self.timed_out || self.frontier.as_ref().is_none_or(Frontier::capped);
+        findings.extend(checks::annual::check(
+            ctx,
+            &home_url,
+            self.report_texts.iter().map(String::as_str),
+            capped,
+        ));
+        if let Some(link) =
+            checks::columns::find_link(&self.home.links, &self.env.profile.interaction.synonyms)
+            && let Some(Ok(page)) = self.kept.get(&link.url)
+        {
+            findings.extend(checks::interaction::check(ctx, link.url.as_str(), page));
+        }
+        (findings, metrics)
+    }
+}

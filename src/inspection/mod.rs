@@ -1,0 +1,19 @@
+//! Evidence that people bring in by hand: special inspectors' visits (with the findings they
+//! observed) and units' self-assessments (DESIGN.md §1, §3).
+//!
+//! Like the units registry, every file is checked as a whole before anything is written, and
+//! every problem is reported as `LINE:FIELD: message`; writing is the store's job
+//! ([`crate::store::Store::record_visits`], [`crate::store::Store::record_self_assessment`]).
+
+mod self_assessment;
+mod table;
+mod visits;
+
+pub use self_assessment::{ClaimRow, SelfAssessmentFile, read_self_assessment};
+pub use visits::{PlannedVisit, VisitContext, VisitKey, VisitMethod, VisitsFile, read_visits};
+
+/// Today in the reference city's time zone: what "not in the future" means for a date an
+/// inspector or a unit writes down.
+pub fn today_in_city() -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+}

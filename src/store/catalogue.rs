@@ -1,0 +1,272 @@
+//! Catalogue entries: replaced per unit on each catalogue crawl, in the same transaction as the
+//! crawl run that read them; listed per unit and class; searched by title across all units
+//! with the n-gram full-text index.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::findings::{CrawlRunRecord, insert_findings_in, record_key};
+use super::{Store, StoreError, StoreResult};
+use crate::model::{CatalogueEntry, Finding, Metric, OrgCode};
+
+/// Rows written per INSERT statement.
+const CHUNK: usize = 1_000;
+/// Rows a listing or search returns at most.
+pub const MAX_LISTED: usize = 100_000;
+
+#[derive(Debug, Clone, SurrealValue)]
+struct EntryRow {
+    unit: String,
+    class: String,
+    index_no: Option<String>,
+    title: String,
+    publisher: Option<String>,
+    created_on: Option<NaiveDate>,
+    doc_no: Option<String>,
+    topic: Option<String>,
+    genre: Option<String>,
+    service: Option<String>,
+    url: Option<String>,
+    run: Option<RecordId>,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct RunRow {
+    kind: String,
+    as_of: DateTime<Utc>,
+    started_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+    status: String,
+    units: Vec<String>,
+    stats: serde_json::Value,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct MetricRow {
+    unit: String,
+    name: String,
+    value: Decimal,
+    observed_at: DateTime<Utc>,
+    run: Option<RecordId>,
+}
+
+fn entry_row(entry: &CatalogueEntry, run: Option<&RecordId>) -> EntryRow {
+    EntryRow {
+        unit: entry.unit.to_string(),
+        class: entry.class.clone(),
+        index_no: entry.index_no.clone(),
+        title: entry.title.clone(),
+        publisher: entry.publisher.clone(),
+        created_on: entry.created_on,
+        doc_no: entry.doc_no.clone(),
+        topic: entry.topic.clone(),
+        genre: entry.genre.clone(),
+        service: entry.service.clone(),
+        url: entry.url.clone(),
+        run: run.cloned(),
+    }
+}
+
+impl TryFrom<EntryRow> for CatalogueEntry {
+    type Error = StoreError;
+
+    fn try_from(row: EntryRow) -> Result<Self, Self::Error> {
+        let unit = OrgCode::parse(&row.unit).map_err(|e| StoreError::Corrupt {
+            context: "catalogue_entry",
+            message: format!("{}: {e}", row.unit),
+        })?;
+        Ok(CatalogueEntry {
+            unit,
+            class: row.class,
+            index_no: row.index_no,
+            title: row.title,
+            publisher: row.publisher,
+            created_on: row.created_on,
+            doc_no: row.doc_no,
+            topic: row.topic,
+            genre: row.genre,
+            service: row.service,
+            url: row.url,
+        })
+    }
+}
+
+const ENTRY_FIELDS: &str =
+    "unit, class, index_no, title, publisher, created_on, doc_no, topic, genre, service, url, run";
+
+/// The words of a search, each cut into overlapping 2-character chunks so that the n-gram
+/// index (n ≤ 3) can match words of any length: `编程之道` → `编程 程之 之道`.
+pub fn search_terms(query: &str) -> (String, Vec<String>) {
+    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    let mut chunks = Vec::new();
+    for word in &words {
+        let chars: Vec<char> = word.chars().collect();
+        if chars.len() <= 2 {
+            chunks.push(word.clone());
+        } else {
+            chunks.extend(chars.windows(2).map(|w| w.iter().collect::<String>()));
+        }
+    }
+    (chunks.join(" "), words)
+}
+
+impl Store {
+    /// Records a finished catalogue crawl run with its findings and metrics (earlier ones of the
+    /// same units marked superseded, as [`Store::record_crawl_run`] does) and replaces each
+    /// listed unit's catalogue entries — all in one transaction. Units not listed in `entries`
+    /// (e.g. whose catalogue could not be reached) keep their previous entries.
+    pub async fn record_catalogue_run(
+        &self,
+        run: &CrawlRunRecord,
+        entries: &[(OrgCode, &[CatalogueEntry])],
+        findings: &[Finding],
+        metrics: &[Metric],
+    ) -> StoreResult<String> {
+        let context = "保存公开目录检查结果";
+        let units: Vec<String> = run.units.iter().map(ToString::to_string).collect();
+        let txn = self.db().clone().begin().await.map_err(StoreError::query(context))?;
+        let result: surrealdb::Result<RecordId> = async {
+            let mut created = txn
+                .query(
+                    "UPDATE finding SET superseded = true WHERE run.kind = $kind AND unit IN $units AND superseded = false;
+                     UPDATE metric SET superseded = true WHERE run.kind = $kind AND unit IN $units AND superseded = false;
+                     (CREATE crawl_run CONTENT $run).id;",
+                )
+                .bind(("kind", run.kind.as_str().to_string()))
+                .bind(("units", units.clone()))
+                .bind((
+                    "run",
+                    RunRow {
+                        kind: run.kind.as_str().to_string(),
+                        as_of: run.as_of,
+                        started_at: run.started_at,
+                        finished_at: Some(run.finished_at),
+                        status: "finished".to_string(),
+                        units: units.clone(),
+                        stats: run.stats.clone(),
+                    },
+                ))
+                .await?
+                .check()?;
+            let ids: Vec<RecordId> = created.take(2)?;
+            let run_id = ids
+                .into_iter()
+                .next()
+                .ok_or_else(|| surrealdb::Error::internal("CREATE crawl_run returned no id".to_string()))?;
+            insert_findings_in(&txn, findings, Some(&run_id), None).await?;
+            for chunk in metrics.chunks(CHUNK) {
+                let rows: Vec<MetricRow> = chunk
+                    .iter()
+                    .map(|m| MetricRow {
+                        unit: m.unit.to_string(),
+                        name: m.name.clone(),
+                        value: m.value,
+                        observed_at: m.observed_at,
+                        run: Some(run_id.clone()),
+                    })
+                    .collect();
+                txn.query("INSERT INTO metric $rows").bind(("rows", rows)).await?.check()?;
+            }
+            for (unit, unit_entries) in entries {
+                txn.query("DELETE catalogue_entry WHERE unit = $unit")
+                    .bind(("unit", unit.to_string()))
+                    .await?
+                    .check()?;
+                for chunk in unit_entries.chunks(CHUNK) {
+                    let rows: Vec<EntryRow> = chunk.iter().map(|e| entry_row(e, Some(&run_id))).collect();
+                    txn.query("INSERT INTO catalogue_entry $rows").bind(("rows", rows)).await?.check()?;
+                }
+            }
+            Ok(run_id)
+        }
+        .await;
+        match result {
+            Ok(run_id) => {
+                txn.commit().await.map_err(StoreError::query(context))?;
+                Ok(record_key(&run_id))
+            }
+            Err(source) => {
+                let _ = txn.cancel().await;
+                Err(StoreError::Query { context, source: Box::new(source) })
+            }
+        }
+    }
+
+    /// A unit's catalogue entries, optionally of one class, by class then newest first.
+    pub async fn catalogue_entries(
+        &self,
+        unit: &OrgCode,
+        class: Option<&str>,
+    ) -> StoreResult<Vec<CatalogueEntry>> {
+        let context = "读取公开目录";
+        let class_clause = if class.is_some() { "AND class = $class" } else { "" };
+        let mut response = self
+            .db()
+            .query(format!(
+                "SELECT {ENTRY_FIELDS} FROM catalogue_entry WHERE unit = $unit {class_clause} \
+                 ORDER BY class, created_on DESC, index_no LIMIT {MAX_LISTED}"
+            ))
+            .bind(("unit", unit.to_string()))
+            .bind(("class", class.map(str::to_owned)))
+            .await
+            .map_err(StoreError::query(context))?;
+        let rows: Vec<EntryRow> = response.take(0).map_err(StoreError::query(context))?;
+        rows.into_iter().map(CatalogueEntry::try_from).collect()
+    }
+
+    /// Entries of all units (or one) whose title contains every word of `query`, best match
+    /// first, at most `limit`. Chinese words of any length are found through the n-gram index.
+    pub async fn search_catalogue(
+        &self,
+        query: &str,
+        unit: Option<&OrgCode>,
+        limit: usize,
+    ) -> StoreResult<Vec<CatalogueEntry>> {
+        let context = "检索公开目录";
+        let (terms, words) = search_terms(query);
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conditions = vec!["title @1@ $terms".to_owned()];
+        for i in 0..words.len() {
+            conditions.push(format!("string::contains(string::lowercase(title), $w{i})"));
+        }
+        if unit.is_some() {
+            conditions.push("unit = $unit".to_owned());
+        }
+        let limit = limit.clamp(1, MAX_LISTED);
+        let mut request = self
+            .db()
+            .query(format!(
+                "SELECT {ENTRY_FIELDS}, search::score(1) AS score, created_on FROM catalogue_entry \
+                 WHERE {} ORDER BY score DESC, created_on DESC LIMIT {limit}",
+                conditions.join(" AND ")
+            ))
+            .bind(("terms", terms))
+            .bind(("unit", unit.map(ToString::to_string)));
+        for (i, word) in words.into_iter().enumerate() {
+            request = request.bind((format!("w{i}"), word));
+        }
+        let mut response = request.await.map_err(StoreError::query(context))?;
+        let rows: Vec<EntryRow> = response.take(0).map_err(StoreError::query(context))?;
+        rows.into_iter().map(CatalogueEntry::try_from).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_are_cut_into_overlapping_pairs() {
+        assert_eq!(search_terms("编程之道"), ("编程 程之 之道".to_owned(), vec!["编程之道".to_owned()]));
+        assert_eq!(
+            search_terms(" 红楼  办法 "),
+            ("红楼 办法".to_owned(), vec!["红楼".to_owned(), "办法".to_owned()])
+        );
+        assert_eq!(search_terms("税"), ("税".to_owned(), vec!["税".to_owned()]));
+        assert_eq!(search_terms("PDF"), ("pd df".to_owned(), vec!["pdf".to_owned()]));
+        assert_eq!(search_terms("  "), (String::new(), vec![]));
+    }
+}

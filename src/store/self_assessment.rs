@@ -1,0 +1,90 @@
+//! Units' self-assessment claims. A unit's new submission replaces its earlier claims for the
+//! same items (the latest word of the unit counts), in one transaction with the audit record.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use surrealdb::types::SurrealValue;
+
+use super::{AuditEntry, Store, StoreError, StoreResult};
+use crate::inspection::ClaimRow;
+
+/// Rows per statement; the import is still one transaction.
+const WRITE_CHUNK: usize = 1_000;
+
+#[derive(Debug, Clone, SurrealValue)]
+struct NewClaimRow {
+    unit: String,
+    item: String,
+    claimed: Decimal,
+    note: Option<String>,
+    submitted_at: DateTime<Utc>,
+}
+
+/// What a self-assessment import wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SelfAssessmentOutcome {
+    pub units: usize,
+    pub claims: usize,
+    /// Earlier claims for the same unit and item that the new ones replaced.
+    pub replaced: usize,
+}
+
+impl Store {
+    /// Replaces each unit's earlier claims for the items in `claims` and writes the new ones,
+    /// with the audit record, in one transaction.
+    pub async fn record_self_assessment(
+        &self,
+        claims: &[ClaimRow],
+        audit: AuditEntry,
+    ) -> StoreResult<SelfAssessmentOutcome> {
+        let context = "保存自评结果";
+        let mut items_by_unit: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for row in claims {
+            items_by_unit.entry(row.claim.unit.to_string()).or_default().push(row.claim.item.clone());
+        }
+        let rows: Vec<NewClaimRow> = claims
+            .iter()
+            .map(|row| NewClaimRow {
+                unit: row.claim.unit.to_string(),
+                item: row.claim.item.clone(),
+                claimed: row.claim.claimed,
+                note: row.claim.note.clone(),
+                submitted_at: row.submitted_at,
+            })
+            .collect();
+        let txn = self.db().clone().begin().await.map_err(StoreError::query(context))?;
+        let result: surrealdb::Result<usize> = async {
+            let mut replaced = 0;
+            for (unit, items) in &items_by_unit {
+                let mut gone = txn
+                    .query(
+                        "RETURN array::len((DELETE self_assessment WHERE unit = $unit AND item IN $items RETURN BEFORE))",
+                    )
+                    .bind(("unit", unit.clone()))
+                    .bind(("items", items.clone()))
+                    .await?
+                    .check()?;
+                let count: Option<i64> = gone.take(0)?;
+                replaced += count.unwrap_or(0).max(0) as usize;
+            }
+            for chunk in rows.chunks(WRITE_CHUNK) {
+                txn.query("INSERT INTO self_assessment $rows").bind(("rows", chunk.to_vec())).await?.check()?;
+            }
+            audit.write_in(&txn).await?;
+            Ok(replaced)
+        }
+        .await;
+        match result {
+            Ok(replaced) => {
+                txn.commit().await.map_err(StoreError::query(context))?;
+                Ok(SelfAssessmentOutcome { units: items_by_unit.len(), claims: rows.len(), replaced })
+            }
+            Err(source) => {
+                let _ = txn.cancel().await;
+                Err(StoreError::Query { context, source: Box::new(source) })
+            }
+        }
+    }
+}

@@ -1,0 +1,752 @@
+//! Website checks (issue #3) against fixture websites served on 127.0.0.1: for every check a
+//! site that triggers it and a near miss that must not; healthy sites of every unit kind yield
+//! no findings; GBK/GB2312 sites; the `crawl` / `probe` / `findings` commands end to end.
+//! Links to other hosts are written into pages but never fetched (external checks are off).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use gongkai::crawl::profile::SiteProfile;
+use gongkai::crawl::site::{CrawlEnv, CrawlProgress, SiteOutcome, crawl_site, crawl_units};
+use gongkai::model::{Finding, OrgCode, Unit, UnitKind};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::support::credit_code;
+
+const NAME: &str = "南宁市测试局";
+
+fn as_of() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 20).expect("date")
+}
+
+/// `days` before the as-of day, as `YYYY-MM-DD`.
+fn ago(days: i64) -> String {
+    (as_of() - chrono::Duration::days(days)).to_string()
+}
+
+#[derive(Clone)]
+struct Resp {
+    status: u16,
+    content_type: &'static str,
+    body: Vec<u8>,
+}
+
+fn html(body: impl Into<String>) -> Resp {
+    Resp { status: 200, content_type: "text/html; charset=utf-8", body: body.into().into_bytes() }
+}
+
+fn status(code: u16) -> Resp {
+    Resp {
+        status: code,
+        content_type: "text/html; charset=utf-8",
+        body: format!("<h1>{code}</h1>").into_bytes(),
+    }
+}
+
+/// A website as a map from path to answer; `spider` pages replace them for Baiduspider.
+#[derive(Clone, Default)]
+struct Site {
+    pages: HashMap<String, Resp>,
+    spider: HashMap<String, Resp>,
+}
+
+impl Site {
+    fn set(&mut self, path: &str, resp: Resp) -> &mut Self {
+        self.pages.insert(path.to_owned(), resp);
+        self
+    }
+
+    fn home(&self) -> String {
+        String::from_utf8(self.pages["/"].body.clone()).expect("utf-8 home")
+    }
+
+    /// Replaces text in a page.
+    fn edit(&mut self, path: &str, from: &str, to: &str) -> &mut Self {
+        let page = self.pages.get_mut(path).expect("page exists");
+        let text = String::from_utf8(page.body.clone()).expect("utf-8 page");
+        assert!(text.contains(from), "{path} has no {from:?}");
+        page.body = text.replacen(from, to, 1).into_bytes();
+        self
+    }
+}
+
+/// A running fixture website; stops when dropped.
+struct Server {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Server {
+    async fn start(site: Site) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let site = Arc::new(site);
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let site = site.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 2048];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 65536 {
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                    let spider = head.lines().any(|l| {
+                        l.to_ascii_lowercase().starts_with("user-agent:") && l.contains("Baiduspider")
+                    });
+                    let resp = spider
+                        .then(|| site.spider.get(&path))
+                        .flatten()
+                        .or_else(|| site.pages.get(&path))
+                        .cloned()
+                        .unwrap_or_else(|| status(404));
+                    let mut out = format!(
+                        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        resp.status,
+                        resp.content_type,
+                        resp.body.len()
+                    )
+                    .into_bytes();
+                    out.extend_from_slice(&resp.body);
+                    let _ = stream.write_all(&out).await;
+                    let _ = stream.shutdown().await;
+                });
+            }
+        });
+        Server { addr, task }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+}
+
+/// A healthy site for a unit of `kind`, built from the shipped profile: every required column,
+/// fresh items, the footer items, last year's annual report and answered messages.
+fn healthy(kind: UnitKind) -> Site {
+    let profile = SiteProfile::builtin().expect("profile");
+    let mut site = Site::default();
+    let mut nav = String::new();
+    for (i, column) in profile.columns_for(kind).iter().enumerate() {
+        let path = format!("/c{i}/");
+        nav.push_str(&format!("<li><a href=\"{path}\">{}</a></li>", column.synonyms[0]));
+        let age = if column.cadence.as_str() == "news" { 3 } else { 40 };
+        site.set(
+            &path,
+            html(format!(
+                "<html><head><title>{} - {NAME}</title></head><body><ul>{nav_placeholder}\
+                 <li><a href=\"{path}1.html\">第一条信息</a> <span>{}</span></li>\
+                 <li><a href=\"{path}2.html\">第二条信息</a> <span>{}</span></li></ul></body></html>",
+                column.name,
+                ago(age),
+                ago(age + 10),
+                nav_placeholder = "<li><a href=\"/\">首页</a></li>",
+            )),
+        );
+        site.set(
+            &format!("{path}1.html"),
+            html(format!("<title>第一条信息</title><p>{NAME}发布的正文。</p>")),
+        );
+        site.set(
+            &format!("{path}2.html"),
+            html(format!("<title>第二条信息</title><p>{NAME}发布的正文。</p>")),
+        );
+    }
+    let home = format!(
+        "<html><head><title>{NAME}</title></head><body>\
+         <header><h1>{NAME}</h1></header>\
+         <ul class=\"nav\">{nav}<li><a href=\"/hd/\">咨询留言</a></li></ul>\
+         <div class=\"menu\" style=\"display:none\"><a href=\"/c0/\">子菜单</a></div>\
+         <ul class=\"news\"><li><a href=\"/c0/1.html\">第一条信息</a> [{}]</li></ul>\
+         <p><a href=\"/report/2025.html\">{NAME}2025年政府信息公开工作年度报告</a></p>\
+         <p><a href=\"http://www.gov.cn/\">中国政府网</a></p>\
+         <footer>主办单位：{NAME} 网站标识码：4501000001 \
+         <a href=\"https://beian.miit.gov.cn/\">桂ICP备12345678号</a> \
+         <a href=\"http://www.beian.gov.cn/\">桂公网安备 45010202000001号</a> \
+         <a href=\"http://bszs.conac.cn/sitename?id=1\"><img src=\"/dzjg.png\" alt=\"党政机关\"></a></footer>\
+         </body></html>",
+        &ago(2)[5..]
+    );
+    site.set("/", html(home));
+    site.set(
+        "/report/2025.html",
+        html(format!("<title>{NAME}2025年政府信息公开工作年度报告</title><p>报告正文</p>")),
+    );
+    site.set(
+        "/hd/",
+        html(format!(
+            "<title>咨询留言</title><table>\
+             <tr><td><a href=\"/hd/1.html\">咨询社保办理</a></td><td>{}</td><td>已回复</td></tr>\
+             <tr><td><a href=\"/hd/2.html\">咨询公积金</a></td><td>{}</td><td>待回复</td></tr></table>",
+            ago(200),
+            ago(30)
+        )),
+    );
+    site.set("/hd/1.html", html("<title>咨询社保办理</title><p>答复：请携带身份证办理。</p>"));
+    site.set("/hd/2.html", html("<title>咨询公积金</title><p>办理中</p>"));
+    site.set("/dzjg.png", Resp { status: 200, content_type: "image/png", body: vec![0; 16] });
+    site
+}
+
+fn unit(kind: UnitKind, website: &str) -> Unit {
+    Unit {
+        code: OrgCode::parse(&credit_code(1)).expect("code"),
+        name: NAME.to_owned(),
+        kind,
+        parent_code: None,
+        website: Some(website.to_owned()),
+        catalogue_url: None,
+        email: None,
+    }
+}
+
+fn test_profile() -> SiteProfile {
+    let mut profile = SiteProfile::builtin().expect("profile");
+    profile.fetch.min_gap_ms = 0;
+    profile.fetch.total_timeout_secs = 5;
+    profile.fetch.retry_backoff_ms = 50;
+    profile
+}
+
+fn env_at(profile: SiteProfile, day: NaiveDate) -> CrawlEnv {
+    let observed = Utc.with_ymd_and_hms(2026, 11, 20, 4, 0, 0).single().expect("time");
+    CrawlEnv::new(profile, true, day, observed).expect("environment")
+}
+
+async fn crawl_kind(site: Site, kind: UnitKind) -> SiteOutcome {
+    let server = Server::start(site).await;
+    crawl_site(&env_at(test_profile(), as_of()), &unit(kind, &server.url()), &CrawlProgress::default()).await
+}
+
+async fn crawl(site: Site) -> SiteOutcome {
+    crawl_kind(site, UnitKind::Department).await
+}
+
+fn of<'a>(outcome: &'a SiteOutcome, check: &str) -> Vec<&'a Finding> {
+    outcome.findings.iter().filter(|f| f.check == check).collect()
+}
+
+fn checks(outcome: &SiteOutcome) -> Vec<(String, String)> {
+    outcome.findings.iter().map(|f| (f.check.clone(), f.detail.to_string())).collect()
+}
+
+fn spam_techniques(outcome: &SiteOutcome) -> Vec<String> {
+    of(outcome, "content.spam")
+        .iter()
+        .map(|f| f.detail["technique"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn healthy_sites_of_every_kind_yield_no_findings() {
+    for kind in UnitKind::ALL {
+        let outcome = crawl_kind(healthy(kind), kind).await;
+        assert!(outcome.reachable, "{kind}");
+        assert!(outcome.findings.is_empty(), "{kind}: {:#?}", checks(&outcome));
+        assert!(outcome.pages >= 8, "{kind}: only {} pages crawled", outcome.pages);
+        let days = outcome.metrics.iter().find(|m| m.name == "home.days_since_update").expect("metric");
+        assert_eq!(days.value, 2.into(), "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn home_page_older_than_two_weeks_is_stale_and_fourteen_days_is_not() {
+    let mut site = healthy(UnitKind::Department);
+    site.edit("/", &format!("[{}]", &ago(2)[5..]), &format!("[{}]", &ago(20)[5..]));
+    let outcome = crawl(site).await;
+    let stale = of(&outcome, "home.stale");
+    assert_eq!(stale.len(), 1, "{:?}", checks(&outcome));
+    assert_eq!(stale[0].detail["days"], 20);
+    assert_eq!(stale[0].detail["newest"], ago(20));
+
+    let mut site = healthy(UnitKind::Department);
+    site.edit("/", &format!("[{}]", &ago(2)[5..]), &ago(14));
+    let outcome = crawl(site).await;
+    assert!(of(&outcome, "home.stale").is_empty(), "{:?}", checks(&outcome));
+    assert!(outcome.metrics.iter().any(|m| m.name == "home.days_since_update" && m.value == 14.into()));
+
+    let mut site = healthy(UnitKind::Department);
+    site.edit("/", &format!("[{}]", &ago(2)[5..]), "");
+    let outcome = crawl(site).await;
+    let stale = of(&outcome, "home.stale");
+    assert_eq!(stale.len(), 1, "an undated home page counts as not updated");
+    assert!(stale[0].detail["newest"].is_null());
+}
+
+#[tokio::test]
+async fn a_required_column_without_a_link_is_missing_but_a_synonym_counts() {
+    let mut site = healthy(UnitKind::Department);
+    site.edit("/", ">规划计划<", ">工作总结<");
+    let outcome = crawl(site).await;
+    let missing = of(&outcome, "column.missing");
+    assert_eq!(missing.len(), 1, "{:?}", checks(&outcome));
+    assert_eq!(missing[0].detail["column"], "规划计划");
+
+    let mut site = healthy(UnitKind::Department);
+    site.edit("/", ">规划计划<", ">发展规划 &gt;&gt;<").edit("/", "href=\"/c3/\"", "href=\"/c3/#main\"");
+    let outcome = crawl(site).await;
+    assert!(outcome.findings.is_empty(), "{:?}", checks(&outcome));
+}
+
+#[tokio::test]
+async fn stale_columns_carry_their_cadence_and_within_cadence_is_fine() {
+    let mut site = healthy(UnitKind::Department);
+    // News (c0) 20 days old: stale. Notice (c1) 100 days old: within 183 days.
+    site.edit("/c0/", &ago(3), &ago(20)).edit("/c0/", &ago(13), &ago(30));
+    site.edit("/c1/", &ago(40), &ago(100)).edit("/c1/", &ago(50), &ago(110));
+    let outcome = crawl(site).await;
+    let stale = of(&outcome, "column.stale");
+    assert_eq!(stale.len(), 1, "{:?}", checks(&outcome));
+    assert_eq!(stale[0].detail["cadence"], "news");
+    assert_eq!(stale[0].detail["column"], "政务动态");
+    assert_eq!(stale[0].detail["newest"], ago(20));
+    assert!(stale[0].url.as_deref().is_some_and(|u| u.ends_with("/c0/")));
+}
+
+#[tokio::test]
+async fn an_empty_or_dead_column_is_empty_but_undated_items_are_not() {
+    let mut site = healthy(UnitKind::Department);
+    site.set("/c2/", html("<title>政策文件</title><ul><li><a href=\"/\">首页</a></li></ul><p>暂无信息</p>"));
+    site.set("/c3/", status(404));
+    let outcome = crawl(site).await;
+    let empty = of(&outcome, "column.empty");
+    assert_eq!(empty.len(), 2, "{:?}", checks(&outcome));
+    let names: Vec<&str> = empty.iter().filter_map(|f| f.detail["column"].as_str()).collect();
+    assert!(names.contains(&"政策文件") && names.contains(&"规划计划"));
+    assert_eq!(of(&outcome, "link.broken").len(), 1, "the dead column link is also a broken link");
+
+    let mut site = healthy(UnitKind::Department);
+    site.set("/c2/", html("<title>政策文件</title><ul><li><a href=\"/c2/1.html\">某某办法</a></li></ul>"));
+    let outcome = crawl(site).await;
+    assert!(of(&outcome, "column.empty").is_empty(), "{:?}", checks(&outcome));
+    let stale = of(&outcome, "column.stale");
+    assert_eq!(stale.len(), 1, "undated items count as not updated");
+    assert_eq!(stale[0].detail["cadence"], "policy");
+}
+
+#[tokio::test]
+async fn broken_internal_links_name_the_page_that_carries_them() {
+    let mut site = healthy(UnitKind::Department);
+    site.set("/c0/2.html", status(404));
+    site.set("/c1/1.html", status(500));
+    site.edit("/", "<footer>", "<a href=\"http://never-contacted.example.com/dead\">友情链接</a><footer>");
+    let outcome = crawl(site).await;
+    let broken = of(&outcome, "link.broken");
+    assert_eq!(broken.len(), 2, "{:?}", checks(&outcome));
+    let b404 = broken.iter().find(|f| f.detail["status"] == 404).expect("404 link");
+    assert!(b404.url.as_deref().is_some_and(|u| u.ends_with("/c0/2.html")));
+    assert!(b404.detail["page"].as_str().is_some_and(|p| p.ends_with("/c0/")), "{}", b404.detail);
+    assert_eq!(b404.detail["text"], "第二条信息");
+    assert!(broken.iter().any(|f| f.detail["status"] == 500));
+}
+
+#[tokio::test]
+async fn each_missing_footer_item_is_named_and_badges_in_images_count() {
+    let mut site = healthy(UnitKind::Department);
+    site.edit("/", "网站标识码：4501000001", "");
+    site.edit("/", "桂公网安备 45010202000001号", "备案");
+    site.edit("/", "http://www.beian.gov.cn/", "/beian");
+    let outcome = crawl(site).await;
+    let missing: Vec<&str> =
+        of(&outcome, "identity.missing").iter().filter_map(|f| f.detail["item"].as_str()).collect();
+    assert_eq!(missing, ["网站标识码", "公安机关备案号"], "{:?}", checks(&outcome));
+
+    // The ICP number shown only as an image with alt text is present.
+    let mut site = healthy(UnitKind::Department);
+    site.edit("/", "桂ICP备12345678号</a>", "<img src=\"/icp.png\" alt=\"桂ICP备12345678号\"></a>");
+    let outcome = crawl(site).await;
+    assert!(of(&outcome, "identity.missing").is_empty(), "{:?}", checks(&outcome));
+}
+
+#[tokio::test]
+async fn lexicon_words_are_found_with_a_snippet() {
+    let mut site = healthy(UnitKind::Department);
+    site.edit("/c0/1.html", "发布的正文。", "发布的正文。澳门赌场百家乐在线开户");
+    let outcome = crawl(site).await;
+    let spam = of(&outcome, "content.spam");
+    assert_eq!(spam.len(), 2, "{:?}", checks(&outcome));
+    assert!(spam.iter().all(|f| f.detail["technique"] == "lexicon"));
+    assert!(spam.iter().any(|f| f.detail["word"] == "澳门赌场"
+        && f.detail["snippet"].as_str().is_some_and(|s| s.contains("正文。澳门赌场"))));
+    assert!(spam[0].url.as_deref().is_some_and(|u| u.ends_with("/c0/1.html")));
+
+    // Government news about fighting gambling and porn is not spam.
+    let mut site = healthy(UnitKind::Department);
+    site.edit("/c0/2.html", "发布的正文。", "发布的正文。我局开展打击网络赌博、六合彩和色情信息专项行动。");
+    let outcome = crawl(site).await;
+    assert!(outcome.findings.is_empty(), "{:?}", checks(&outcome));
+}
+
+#[tokio::test]
+async fn hidden_foreign_links_and_frames_are_spam_but_hidden_menus_are_not() {
+    let mut site = healthy(UnitKind::Department);
+    site.edit(
+        "/",
+        "<footer>",
+        "<div style=\"display:none\"><a href=\"http://bet1.example.com/\">娱乐</a></div>\
+         <span style=\"font-size:0px\"><a href=\"http://bet2.example.com/\">x</a></span>\
+         <div style=\"position:absolute; left:-9999px\"><a href=\"http://bet3.example.com/\">y</a></div>\
+         <iframe src=\"http://bet4.example.com/\" width=\"0\" height=\"0\"></iframe>\
+         <div style=\"visibility:hidden\"><a href=\"http://www.gov.cn/zhengce/\">政策</a></div><footer>",
+    );
+    let outcome = crawl(site).await;
+    let spam = of(&outcome, "content.spam");
+    let css: Vec<&str> = spam.iter().filter_map(|f| f.detail["css"].as_str()).collect();
+    assert_eq!(
+        css,
+        ["display:none", "font-size:0px", "left:-9999px", "width=\"0\""],
+        "{:?}",
+        checks(&outcome)
+    );
+    assert_eq!(spam_techniques(&outcome), ["hidden link", "hidden link", "hidden link", "hidden iframe"]);
+    assert_eq!(spam[0].detail["target"], "http://bet1.example.com/");
+}
+
+#[tokio::test]
+async fn script_written_links_and_foreign_redirects_are_spam_but_internal_refresh_is_not() {
+    let mut site = healthy(UnitKind::Department);
+    site.edit(
+        "/c0/1.html",
+        "<title>",
+        "<script>document.write('<a href=\"http://bet5.example.com/\">彩</a>');</script><title>",
+    );
+    site.edit(
+        "/c0/2.html",
+        "<title>",
+        "<script>if(document.referrer.indexOf('baidu')>0){window.location.href='http://bet6.example.com/';}</script><title>",
+    );
+    site.edit(
+        "/c1/1.html",
+        "<title>",
+        "<meta http-equiv=\"refresh\" content=\"0;url=http://bet7.example.com/\"><title>",
+    );
+    site.edit("/c1/2.html", "<title>", "<meta http-equiv=\"refresh\" content=\"5;url=/c1/\"><title>");
+    let outcome = crawl(site).await;
+    let mut techniques = spam_techniques(&outcome);
+    techniques.sort();
+    assert_eq!(
+        techniques,
+        ["meta refresh", "script redirect", "script-written link"],
+        "{:?}",
+        checks(&outcome)
+    );
+    let written = of(&outcome, "content.spam")
+        .into_iter()
+        .find(|f| f.detail["technique"] == "script-written link")
+        .expect("finding");
+    assert!(written.detail["snippet"].as_str().is_some_and(|s| s.contains("bet5.example.com")));
+}
+
+#[tokio::test]
+async fn content_served_only_to_search_engines_is_cloaking() {
+    let mut site = healthy(UnitKind::Department);
+    let cloaked =
+        site.home().replace("<footer>", "<a href=\"http://bet8.example.com/\">澳门赌场</a><footer>");
+    site.spider.insert("/".to_owned(), html(cloaked));
+    let outcome = crawl(site).await;
+    let spam = of(&outcome, "content.spam");
+    assert_eq!(spam.len(), 1, "{:?}", checks(&outcome));
+    assert_eq!(spam[0].detail["technique"], "cloaking");
+    assert_eq!(spam[0].detail["extra_hosts"], serde_json::json!(["bet8.example.com"]));
+    assert_eq!(spam[0].detail["extra_words"], serde_json::json!(["澳门赌场"]));
+
+    // The same page for everyone is not cloaking.
+    let mut site = healthy(UnitKind::Department);
+    let same = site.home();
+    site.spider.insert("/".to_owned(), html(same));
+    assert!(crawl(site).await.findings.is_empty());
+}
+
+#[tokio::test]
+async fn a_home_page_without_the_registered_name_has_been_taken_over() {
+    let mut site = healthy(UnitKind::Department);
+    let home = site.home().replace(NAME, "金沙国际");
+    site.set("/", html(home));
+    let outcome = crawl(site).await;
+    let replaced: Vec<&Finding> = of(&outcome, "content.spam")
+        .into_iter()
+        .filter(|f| f.detail["technique"] == "organisation name replaced")
+        .collect();
+    assert_eq!(replaced.len(), 1, "{:?}", checks(&outcome));
+    assert_eq!(replaced[0].detail["expected"], NAME);
+    assert_eq!(replaced[0].detail["title"], "金沙国际");
+}
+
+#[tokio::test]
+async fn last_years_annual_report_is_due_after_the_deadline_only() {
+    let mut site = healthy(UnitKind::Department);
+    site.edit("/", "2025年政府信息公开工作年度报告", "2024年政府信息公开工作年度报告");
+    site.set("/report/2025.html", html("<title>2024年政府信息公开工作年度报告</title>"));
+    let server = Server::start(site).await;
+    let target = unit(UnitKind::Department, &server.url());
+    let run = |day: NaiveDate| {
+        let env = env_at(test_profile(), day);
+        let target = target.clone();
+        async move { crawl_site(&env, &target, &CrawlProgress::default()).await }
+    };
+    let after = run(NaiveDate::from_ymd_opt(2026, 2, 1).expect("date")).await;
+    let missing = of(&after, "report.annual_missing");
+    assert_eq!(missing.len(), 1, "{:?}", checks(&after));
+    assert_eq!(missing[0].detail["year"], 2025);
+    assert_eq!(missing[0].detail["deadline"], "2026-01-31");
+    let before = run(NaiveDate::from_ymd_opt(2026, 1, 31).expect("date")).await;
+    assert!(of(&before, "report.annual_missing").is_empty(), "{:?}", checks(&before));
+}
+
+#[tokio::test]
+async fn messages_unanswered_beyond_three_months_are_reported() {
+    let mut site = healthy(UnitKind::Department);
+    site.edit(
+        "/hd/",
+        "</table>",
+        &format!(
+            "<tr><td><a href=\"/hd/3.html\">咨询低保</a></td><td>{}</td><td>未回复</td></tr></table>",
+            ago(120)
+        ),
+    );
+    let outcome = crawl(site).await;
+    let unanswered = of(&outcome, "interaction.unanswered");
+    assert_eq!(unanswered.len(), 1, "{:?}", checks(&outcome));
+    assert_eq!(unanswered[0].detail["asked"], ago(120));
+    assert!(unanswered[0].url.as_deref().is_some_and(|u| u.ends_with("/hd/3.html")));
+}
+
+#[tokio::test]
+async fn an_unreachable_home_page_is_one_finding_and_nothing_else() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address")
+    };
+    let outcome = crawl_site(
+        &env_at(test_profile(), as_of()),
+        &unit(UnitKind::Department, &format!("http://{closed}/")),
+        &CrawlProgress::default(),
+    )
+    .await;
+    assert!(!outcome.reachable);
+    assert_eq!(checks(&outcome).len(), 1);
+    assert_eq!(outcome.findings[0].check, "site.unreachable");
+    assert!(outcome.findings[0].detail["error"].as_str().is_some_and(|e| e.contains("无法建立连接")));
+
+    let mut site = healthy(UnitKind::Department);
+    site.set("/", status(502));
+    let outcome = crawl(site).await;
+    assert_eq!(outcome.findings.len(), 1);
+    assert_eq!(outcome.findings[0].detail["status"], 502);
+}
+
+fn gbk(text: &str) -> Vec<u8> {
+    encoding_rs::GBK.encode(text).0.into_owned()
+}
+
+#[tokio::test]
+async fn gbk_and_gb2312_sites_are_read_like_utf8_ones() {
+    // GBK declared in the header everywhere.
+    let mut site = healthy(UnitKind::Department);
+    for resp in site.pages.values_mut().filter(|r| r.content_type.contains("html")) {
+        let text = String::from_utf8(resp.body.clone()).expect("utf-8");
+        *resp = Resp { status: resp.status, content_type: "text/html; charset=GBK", body: gbk(&text) };
+    }
+    let outcome = crawl(site).await;
+    assert!(outcome.findings.is_empty(), "{:?}", checks(&outcome));
+
+    // GB2312 declared only in a meta tag, with a stale news column that only a correct decode finds.
+    let mut site = healthy(UnitKind::Department);
+    site.edit("/c0/", &ago(3), &ago(30)).edit("/c0/", &ago(13), &ago(40));
+    for resp in site.pages.values_mut().filter(|r| r.content_type.contains("html")) {
+        let text = String::from_utf8(resp.body.clone()).expect("utf-8");
+        let text = format!("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">{text}");
+        *resp = Resp { status: resp.status, content_type: "text/html", body: gbk(&text) };
+    }
+    let outcome = crawl(site).await;
+    let found: Vec<&str> = outcome.findings.iter().map(|f| f.check.as_str()).collect();
+    assert_eq!(found, ["column.stale"], "{:?}", checks(&outcome));
+    assert_eq!(outcome.findings[0].detail["column"], "政务动态");
+}
+
+#[tokio::test]
+async fn one_hostile_site_does_not_stop_the_others() {
+    let silent = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let silent_addr = silent.local_addr().expect("address");
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let good = Server::start(healthy(UnitKind::Department)).await;
+    let mut profile = test_profile();
+    profile.fetch.total_timeout_secs = 2;
+    profile.max_concurrent_sites = 2;
+    let env = env_at(profile, as_of());
+    let mut units = Vec::new();
+    for (n, website) in [format!("http://{silent_addr}/"), good.url(), good.url()].into_iter().enumerate() {
+        let mut u = unit(UnitKind::Department, &website);
+        u.code = OrgCode::parse(&credit_code(n as u32 + 1)).expect("code");
+        units.push(u);
+    }
+    let progress = Arc::new(CrawlProgress::default());
+    let outcomes = crawl_units(&env, units, progress.clone()).await;
+    holder.abort();
+    assert_eq!(outcomes.len(), 3);
+    assert_eq!(outcomes[0].findings.len(), 1);
+    assert_eq!(outcomes[0].findings[0].check, "site.unreachable");
+    assert!(outcomes[0].findings[0].detail["error"].as_str().is_some_and(|e| e.contains("超过 2 秒")));
+    assert!(outcomes[1].findings.is_empty() && outcomes[2].findings.is_empty());
+    assert_eq!(outcomes[2].unit.as_str(), credit_code(3));
+    assert_eq!(progress.sites_done.load(std::sync::atomic::Ordering::Relaxed), 3);
+}
+
+// ---- the command line, end to end -------------------------------------------------------
+
+fn gongkai(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gongkai"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("GONGKAI_DB")
+        .env("RUST_MIN_STACK", "10485760")
+        .output()
+        .expect("run gongkai")
+}
+
+async fn gongkai_async(db: &str, args: &[&str]) -> Output {
+    let db = db.to_owned();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        gongkai(&db, &args)
+    })
+    .await
+    .expect("command thread")
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON output")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_records_findings_that_the_findings_command_lists() {
+    let good = Server::start(healthy(UnitKind::Department)).await;
+    let mut bad_site = healthy(UnitKind::Department);
+    bad_site.edit("/", "网站标识码：4501000001", "");
+    bad_site.set("/c0/2.html", status(404));
+    let bad = Server::start(bad_site).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("surrealkv://{}", dir.path().join("db").display());
+    let csv = format!(
+        "code,name,kind,parent_code,website,catalogue_url,email\n\
+         {},{NAME},department,,{},,\n{},{NAME},department,,{},,\n",
+        credit_code(1),
+        good.url(),
+        credit_code(2),
+        bad.url()
+    );
+    let file = dir.path().join("units.csv");
+    std::fs::write(&file, csv).expect("write registry");
+    let imported =
+        gongkai_async(&db, &["units", "import", file.to_str().expect("path"), "--format", "json"]).await;
+    assert_eq!(json(&imported)["added"], 2);
+    let unknown = gongkai_async(&db, &["crawl", "--allow-private", "--unit", &credit_code(9)]).await;
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("未找到"));
+
+    // Without --allow-private the loopback fixtures are refused, and that is recorded.
+    let refused = json(
+        &gongkai_async(&db, &["crawl", "--only", "site", "--as-of", "2026-11-20", "--format", "json"]).await,
+    );
+    assert_eq!(refused["reachable"], 0);
+    assert_eq!(refused["by_check"]["site.unreachable"], 2);
+
+    let summary = json(
+        &gongkai_async(
+            &db,
+            &["crawl", "--only", "site", "--allow-private", "--as-of", "2026-11-20", "--format", "json"],
+        )
+        .await,
+    );
+    assert_eq!(summary["kind"], "site");
+    assert_eq!(summary["sites"], 2);
+    assert_eq!(summary["reachable"], 2);
+    assert_eq!(summary["findings"], 2, "{summary}");
+    assert_eq!(summary["by_check"], serde_json::json!({ "identity.missing": 1, "link.broken": 1 }));
+
+    // The newer run replaced the refused one: only its two findings are listed.
+    let listed = json(&gongkai_async(&db, &["findings", "--format", "json"]).await);
+    let rows = listed.as_array().expect("array");
+    assert_eq!(rows.len(), 2, "{listed}");
+    for row in rows {
+        assert_eq!(row["unit"], credit_code(2));
+        assert_eq!(row["source"], "crawler");
+        for field in ["check", "observed_at", "url", "detail"] {
+            assert!(row.get(field).is_some(), "{field} missing in {row}");
+        }
+    }
+    let broken = rows.iter().find(|r| r["check"] == "link.broken").expect("broken link listed");
+    assert_eq!(broken["detail"]["status"], 404);
+    let only =
+        json(&gongkai_async(&db, &["findings", "--check", "identity.missing", "--format", "json"]).await);
+    assert_eq!(only.as_array().map(Vec::len), Some(1));
+    assert_eq!(only[0]["detail"]["item"], "网站标识码");
+
+    // Probes: one failed (the good site is taken down), one answered; the ratio is over both runs.
+    let first = json(
+        &gongkai_async(&db, &["probe", "--allow-private", "--as-of", "2026-11-19", "--format", "json"]).await,
+    );
+    assert_eq!(first["failed"], 0);
+    drop(good);
+    let second = json(
+        &gongkai_async(&db, &["probe", "--allow-private", "--as-of", "2026-11-20", "--format", "json"]).await,
+    );
+    assert_eq!(second["kind"], "probe");
+    assert_eq!(second["failed"], 1);
+    let good_row =
+        second["units"].as_array().and_then(|u| u.iter().find(|r| r["unit"] == credit_code(1))).expect("row");
+    assert_eq!(good_row["reachable"], false);
+    assert_eq!(good_row["failure_ratio"], "0.5");
+    assert_eq!(good_row["probe_days"], 2);
+    assert_eq!(good_row["min_daily_probes"], 1);
+    let unreachable =
+        json(&gongkai_async(&db, &["findings", "--check", "site.unreachable", "--format", "json"]).await);
+    assert_eq!(unreachable.as_array().map(Vec::len), Some(1), "{unreachable}");
+    assert_eq!(unreachable[0]["unit"], credit_code(1));
+}
+
+#[test]
+fn a_bad_profile_or_unknown_unit_is_refused_with_exit_code_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("bad.toml");
+    let text =
+        gongkai::crawl::profile::DEFAULT_PROFILE.replace("home_window_days = 14", "home_window_days = 0");
+    std::fs::write(&bad, text).expect("write profile");
+    let output = gongkai("mem://", &["crawl", "--profile", bad.to_str().expect("path")]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bad.toml") && stderr.contains("home_window_days"), "{stderr}");
+
+    let output =
+        gongkai("mem://", &["probe", "--profile", dir.path().join("absent.toml").to_str().expect("path")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("absent.toml"));
+
+    // An empty registry: nothing to crawl is an input problem, not a silent success.
+    let output = gongkai("mem://", &["crawl", "--unit", &credit_code(7)]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("units import"));
+}
