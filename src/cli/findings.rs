@@ -101,11 +101,7 @@ pub async fn list(
             BadInput::new(format!("检查项“{check}”格式无效，应如 column.stale 或 field.no_staff")).into()
         );
     }
-    let filter = FindingFilter {
-        unit,
-        check: check.map(str::to_string),
-        include_superseded: all,
-    };
+    let filter = FindingFilter { unit, check: check.map(str::to_string), include_superseded: all };
     let findings = store.findings(&filter).await?;
     let unit_names: HashMap<OrgCode, String> =
         store.units().await?.into_iter().map(|u| (u.code, u.name)).collect();
