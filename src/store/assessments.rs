@@ -144,8 +144,7 @@ impl Store {
                 ruleset_hash: cycle.rule_set_hash.clone(),
             })
             .collect();
-        let txn = self.db().clone().begin().await.map_err(StoreError::query(context))?;
-        let result: surrealdb::Result<()> = async {
+        self.transaction(context, async |txn| {
             txn.query(
                 "UPSERT $ruleset_id CONTENT $ruleset;
                  DELETE score WHERE cycle = $cycle;
@@ -181,16 +180,9 @@ impl Store {
             for chunk in score_rows.chunks(1_000) {
                 txn.query("INSERT INTO score $rows").bind(("rows", chunk.to_vec())).await?.check()?;
             }
-            audit.write_in(&txn).await
-        }
-        .await;
-        match result {
-            Ok(()) => txn.commit().await.map(drop).map_err(StoreError::query(context)),
-            Err(source) => {
-                let _ = txn.cancel().await;
-                Err(StoreError::Query { context, source: Box::new(source) })
-            }
-        }
+            audit.write_in(txn).await
+        })
+        .await
     }
 
     /// Every saved cycle, oldest first.

@@ -2,11 +2,10 @@
 //! crawl run that read them; listed per unit and class; searched by title across all units
 //! with the n-gram full-text index.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
+use chrono::NaiveDate;
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::findings::{CrawlRunRecord, insert_findings_in, record_key};
+use super::findings::{CrawlRunRecord, insert_findings_in, insert_metrics_in, record_key, start_run_in};
 use super::{Store, StoreError, StoreResult};
 use crate::model::{CatalogueEntry, Finding, Metric, OrgCode};
 
@@ -28,26 +27,6 @@ struct EntryRow {
     genre: Option<String>,
     service: Option<String>,
     url: Option<String>,
-    run: Option<RecordId>,
-}
-
-#[derive(Debug, Clone, SurrealValue)]
-struct RunRow {
-    kind: String,
-    as_of: DateTime<Utc>,
-    started_at: DateTime<Utc>,
-    finished_at: Option<DateTime<Utc>>,
-    status: String,
-    units: Vec<String>,
-    stats: serde_json::Value,
-}
-
-#[derive(Debug, Clone, SurrealValue)]
-struct MetricRow {
-    unit: String,
-    name: String,
-    value: Decimal,
-    observed_at: DateTime<Utc>,
     run: Option<RecordId>,
 }
 
@@ -123,74 +102,25 @@ impl Store {
         findings: &[Finding],
         metrics: &[Metric],
     ) -> StoreResult<String> {
-        let context = "保存公开目录检查结果";
-        let units: Vec<String> = run.units.iter().map(ToString::to_string).collect();
-        let txn = self.db().clone().begin().await.map_err(StoreError::query(context))?;
-        let result: surrealdb::Result<RecordId> = async {
-            let mut created = txn
-                .query(
-                    "UPDATE finding SET superseded = true WHERE run.kind = $kind AND unit IN $units AND superseded = false;
-                     UPDATE metric SET superseded = true WHERE run.kind = $kind AND unit IN $units AND superseded = false;
-                     (CREATE crawl_run CONTENT $run).id;",
-                )
-                .bind(("kind", run.kind.as_str().to_string()))
-                .bind(("units", units.clone()))
-                .bind((
-                    "run",
-                    RunRow {
-                        kind: run.kind.as_str().to_string(),
-                        as_of: run.as_of,
-                        started_at: run.started_at,
-                        finished_at: Some(run.finished_at),
-                        status: "finished".to_string(),
-                        units: units.clone(),
-                        stats: run.stats.clone(),
-                    },
-                ))
-                .await?
-                .check()?;
-            let ids: Vec<RecordId> = created.take(2)?;
-            let run_id = ids
-                .into_iter()
-                .next()
-                .ok_or_else(|| surrealdb::Error::internal("CREATE crawl_run returned no id".to_string()))?;
-            insert_findings_in(&txn, findings, Some(&run_id), None).await?;
-            for chunk in metrics.chunks(CHUNK) {
-                let rows: Vec<MetricRow> = chunk
-                    .iter()
-                    .map(|m| MetricRow {
-                        unit: m.unit.to_string(),
-                        name: m.name.clone(),
-                        value: m.value,
-                        observed_at: m.observed_at,
-                        run: Some(run_id.clone()),
-                    })
-                    .collect();
-                txn.query("INSERT INTO metric $rows").bind(("rows", rows)).await?.check()?;
-            }
-            for (unit, unit_entries) in entries {
-                txn.query("DELETE catalogue_entry WHERE unit = $unit")
-                    .bind(("unit", unit.to_string()))
-                    .await?
-                    .check()?;
-                for chunk in unit_entries.chunks(CHUNK) {
-                    let rows: Vec<EntryRow> = chunk.iter().map(|e| entry_row(e, Some(&run_id))).collect();
-                    txn.query("INSERT INTO catalogue_entry $rows").bind(("rows", rows)).await?.check()?;
+        let run_id = self
+            .transaction("保存公开目录检查结果", async |txn| {
+                let run_id = start_run_in(txn, run).await?;
+                insert_findings_in(txn, findings, Some(&run_id), None).await?;
+                insert_metrics_in(txn, metrics, &run_id).await?;
+                for (unit, unit_entries) in entries {
+                    txn.query("DELETE catalogue_entry WHERE unit = $unit")
+                        .bind(("unit", unit.to_string()))
+                        .await?
+                        .check()?;
+                    for chunk in unit_entries.chunks(CHUNK) {
+                        let rows: Vec<EntryRow> = chunk.iter().map(|e| entry_row(e, Some(&run_id))).collect();
+                        txn.query("INSERT INTO catalogue_entry $rows").bind(("rows", rows)).await?.check()?;
+                    }
                 }
-            }
-            Ok(run_id)
-        }
-        .await;
-        match result {
-            Ok(run_id) => {
-                txn.commit().await.map_err(StoreError::query(context))?;
-                Ok(record_key(&run_id))
-            }
-            Err(source) => {
-                let _ = txn.cancel().await;
-                Err(StoreError::Query { context, source: Box::new(source) })
-            }
-        }
+                Ok(run_id)
+            })
+            .await?;
+        Ok(record_key(&run_id))
     }
 
     /// A unit's catalogue entries, optionally of one class, by class then newest first.

@@ -161,6 +161,63 @@ pub(crate) async fn insert_findings_in(
     Ok(())
 }
 
+/// Creates a finished crawl run inside an open transaction, first marking the findings and
+/// metrics of earlier runs of the same kind for the same units superseded (kept as history).
+pub(crate) async fn start_run_in(
+    txn: &Transaction<Any>,
+    run: &CrawlRunRecord,
+) -> surrealdb::Result<RecordId> {
+    let units: Vec<String> = run.units.iter().map(ToString::to_string).collect();
+    let mut created = txn
+        .query(
+            "UPDATE finding SET superseded = true WHERE run.kind = $kind AND unit IN $units AND superseded = false;
+             UPDATE metric SET superseded = true WHERE run.kind = $kind AND unit IN $units AND superseded = false;
+             (CREATE crawl_run CONTENT $run).id;",
+        )
+        .bind(("kind", run.kind.as_str().to_string()))
+        .bind(("units", units.clone()))
+        .bind((
+            "run",
+            NewRunRow {
+                kind: run.kind.as_str().to_string(),
+                as_of: run.as_of,
+                started_at: run.started_at,
+                finished_at: Some(run.finished_at),
+                status: "finished".to_string(),
+                units,
+                stats: run.stats.clone(),
+            },
+        ))
+        .await?
+        .check()?;
+    let ids: Vec<RecordId> = created.take(2)?;
+    ids.into_iter()
+        .next()
+        .ok_or_else(|| surrealdb::Error::internal("CREATE crawl_run returned no id".to_string()))
+}
+
+/// Writes a run's metrics inside an open transaction.
+pub(crate) async fn insert_metrics_in(
+    txn: &Transaction<Any>,
+    metrics: &[Metric],
+    run: &RecordId,
+) -> surrealdb::Result<()> {
+    for chunk in metrics.chunks(1_000) {
+        let rows: Vec<NewMetricRow> = chunk
+            .iter()
+            .map(|m| NewMetricRow {
+                unit: m.unit.to_string(),
+                name: m.name.clone(),
+                value: m.value,
+                observed_at: m.observed_at,
+                run: Some(run.clone()),
+            })
+            .collect();
+        txn.query("INSERT INTO metric $rows").bind(("rows", rows)).await?.check()?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Records a finished crawl run with everything it found, in one transaction. Findings and
     /// metrics of earlier runs of the same kind for the same units are marked superseded (they
@@ -171,61 +228,15 @@ impl Store {
         findings: &[Finding],
         metrics: &[Metric],
     ) -> StoreResult<String> {
-        let context = "保存检查结果";
-        let units: Vec<String> = run.units.iter().map(ToString::to_string).collect();
-        let txn = self.db().clone().begin().await.map_err(StoreError::query(context))?;
-        let result: surrealdb::Result<RecordId> = async {
-            let mut created = txn
-                .query("UPDATE finding SET superseded = true WHERE run.kind = $kind AND unit IN $units AND superseded = false;
-                        UPDATE metric SET superseded = true WHERE run.kind = $kind AND unit IN $units AND superseded = false;
-                        (CREATE crawl_run CONTENT $run).id;")
-                .bind(("kind", run.kind.as_str().to_string()))
-                .bind(("units", units.clone()))
-                .bind((
-                    "run",
-                    NewRunRow {
-                        kind: run.kind.as_str().to_string(),
-                        as_of: run.as_of,
-                        started_at: run.started_at,
-                        finished_at: Some(run.finished_at),
-                        status: "finished".to_string(),
-                        units: units.clone(),
-                        stats: run.stats.clone(),
-                    },
-                ))
-                .await?
-                .check()?;
-            let ids: Vec<RecordId> = created.take(2)?;
-            let run_id = ids.into_iter().next().ok_or_else(|| {
-                surrealdb::Error::internal("CREATE crawl_run returned no id".to_string())
-            })?;
-            insert_findings_in(&txn, findings, Some(&run_id), None).await?;
-            for chunk in metrics.chunks(1_000) {
-                let rows: Vec<NewMetricRow> = chunk
-                    .iter()
-                    .map(|m| NewMetricRow {
-                        unit: m.unit.to_string(),
-                        name: m.name.clone(),
-                        value: m.value,
-                        observed_at: m.observed_at,
-                        run: Some(run_id.clone()),
-                    })
-                    .collect();
-                txn.query("INSERT INTO metric $rows").bind(("rows", rows)).await?.check()?;
-            }
-            Ok(run_id)
-        }
-        .await;
-        match result {
-            Ok(run_id) => {
-                txn.commit().await.map_err(StoreError::query(context))?;
-                Ok(record_key(&run_id))
-            }
-            Err(source) => {
-                let _ = txn.cancel().await;
-                Err(StoreError::Query { context, source: Box::new(source) })
-            }
-        }
+        let run_id = self
+            .transaction("保存检查结果", async |txn| {
+                let run_id = start_run_in(txn, run).await?;
+                insert_findings_in(txn, findings, Some(&run_id), None).await?;
+                insert_metrics_in(txn, metrics, &run_id).await?;
+                Ok(run_id)
+            })
+            .await?;
+        Ok(record_key(&run_id))
     }
 
     /// Findings, newest first, filtered.

@@ -112,6 +112,28 @@ impl Store {
         );
     }
 
+    /// Runs `work` in one transaction: committed when it succeeds, cancelled when any statement
+    /// fails, so a multi-record write is never left half done. `context` names the operation
+    /// in the error the user sees.
+    pub(crate) async fn transaction<T>(
+        &self,
+        context: &'static str,
+        work: impl AsyncFnOnce(&surrealdb::method::Transaction<Any>) -> surrealdb::Result<T>,
+    ) -> StoreResult<T> {
+        let txn = self.db.clone().begin().await.map_err(StoreError::query(context))?;
+        match work(&txn).await {
+            Ok(value) => {
+                txn.commit().await.map_err(StoreError::query(context))?;
+                Ok(value)
+            }
+            Err(source) => {
+                // Dropping the transaction would leave a server to time it out; cancel it.
+                let _ = txn.cancel().await;
+                Err(StoreError::Query { context, source: Box::new(source) })
+            }
+        }
+    }
+
     pub(crate) fn db(&self) -> &Surreal<Any> {
         &self.db
     }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use surrealdb::types::SurrealValue;
 
-use super::{AuditEntry, Store, StoreError, StoreResult};
+use super::{AuditEntry, Store, StoreResult};
 use crate::inspection::ClaimRow;
 
 /// Rows per statement; the import is still one transaction.
@@ -54,37 +54,28 @@ impl Store {
                 submitted_at: row.submitted_at,
             })
             .collect();
-        let txn = self.db().clone().begin().await.map_err(StoreError::query(context))?;
-        let result: surrealdb::Result<usize> = async {
-            let mut replaced = 0;
-            for (unit, items) in &items_by_unit {
-                let mut gone = txn
-                    .query(
-                        "RETURN array::len((DELETE self_assessment WHERE unit = $unit AND item IN $items RETURN BEFORE))",
-                    )
-                    .bind(("unit", unit.clone()))
-                    .bind(("items", items.clone()))
-                    .await?
-                    .check()?;
-                let count: Option<i64> = gone.take(0)?;
-                replaced += count.unwrap_or(0).max(0) as usize;
-            }
-            for chunk in rows.chunks(WRITE_CHUNK) {
-                txn.query("INSERT INTO self_assessment $rows").bind(("rows", chunk.to_vec())).await?.check()?;
-            }
-            audit.write_in(&txn).await?;
-            Ok(replaced)
-        }
-        .await;
-        match result {
-            Ok(replaced) => {
-                txn.commit().await.map_err(StoreError::query(context))?;
-                Ok(SelfAssessmentOutcome { units: items_by_unit.len(), claims: rows.len(), replaced })
-            }
-            Err(source) => {
-                let _ = txn.cancel().await;
-                Err(StoreError::Query { context, source: Box::new(source) })
-            }
-        }
+        let replaced = self
+            .transaction(context, async |txn| {
+                let mut replaced = 0;
+                for (unit, items) in &items_by_unit {
+                    let mut gone = txn
+                        .query(
+                            "RETURN array::len((DELETE self_assessment WHERE unit = $unit AND item IN $items RETURN BEFORE))",
+                        )
+                        .bind(("unit", unit.clone()))
+                        .bind(("items", items.clone()))
+                        .await?
+                        .check()?;
+                    let count: Option<i64> = gone.take(0)?;
+                    replaced += count.unwrap_or(0).max(0) as usize;
+                }
+                for chunk in rows.chunks(WRITE_CHUNK) {
+                    txn.query("INSERT INTO self_assessment $rows").bind(("rows", chunk.to_vec())).await?.check()?;
+                }
+    audit.write_in(txn).await?;
+                Ok(replaced)
+            })
+            .await?;
+        Ok(SelfAssessmentOutcome { units: items_by_unit.len(), claims: rows.len(), replaced })
     }
 }

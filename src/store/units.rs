@@ -103,32 +103,23 @@ impl Store {
         progress: impl Fn(usize),
     ) -> StoreResult<ImportOutcome> {
         let rows: Vec<UnitRow> = plan.writes().map(UnitRow::from).collect();
-        let context = "导入单位";
-        let txn = self.db().clone().begin().await.map_err(StoreError::query(context))?;
-        let mut written = 0;
-        for chunk in rows.chunks(WRITE_CHUNK) {
-            let result = txn
-                .query(
+        self.transaction("导入单位", async |txn| {
+            let mut written = 0;
+            for chunk in rows.chunks(WRITE_CHUNK) {
+                txn.query(
                     "INSERT INTO unit $rows ON DUPLICATE KEY UPDATE \
                      name = $input.name, kind = $input.kind, parent_code = $input.parent_code, \
                      website = $input.website, catalogue_url = $input.catalogue_url, email = $input.email",
                 )
                 .bind(("rows", chunk.to_vec()))
-                .await
-                .and_then(|r| r.check());
-            if let Err(source) = result {
-                // Dropping the transaction would leave the server to time it out; cancel it.
-                let _ = txn.cancel().await;
-                return Err(StoreError::Query { context, source: Box::new(source) });
+                .await?
+                .check()?;
+                written += chunk.len();
+                progress(written);
             }
-            written += chunk.len();
-            progress(written);
-        }
-        if let Err(source) = audit.write_in(&txn).await {
-            let _ = txn.cancel().await;
-            return Err(StoreError::Query { context, source: Box::new(source) });
-        }
-        txn.commit().await.map_err(StoreError::query(context))?;
+            audit.write_in(txn).await
+        })
+        .await?;
         Ok(ImportOutcome {
             added: plan.added.len(),
             updated: plan.updated.len(),

@@ -68,41 +68,31 @@ impl Store {
         audit: AuditEntry,
     ) -> StoreResult<VisitsOutcome> {
         let context = "保存检查记录";
-        let txn = self.db().clone().begin().await.map_err(StoreError::query(context))?;
-        let result: surrealdb::Result<usize> = async {
-            let mut findings = 0;
-            for visit in visits {
-                let row = NewVisitRow {
-                    unit: visit.key.unit.to_string(),
-                    inspector: visit.key.inspector.clone(),
-                    inspector_group: visit.group.clone(),
-                    date: visit.key.date,
-                    method: visit.key.method.as_str().to_string(),
-                    note: visit.note.clone(),
-                };
-                let mut created =
-                    txn.query("(CREATE visit CONTENT $visit).id").bind(("visit", row)).await?.check()?;
-                let ids: Vec<RecordId> = created.take(0)?;
-                let id = ids
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| surrealdb::Error::internal("CREATE visit returned no id".to_string()))?;
-                insert_findings_in(&txn, &visit.findings, None, Some(&id)).await?;
-                findings += visit.findings.len();
-            }
-            audit.write_in(&txn).await?;
-            Ok(findings)
-        }
-        .await;
-        match result {
-            Ok(findings) => {
-                txn.commit().await.map_err(StoreError::query(context))?;
-                Ok(VisitsOutcome { visits: visits.len(), findings })
-            }
-            Err(source) => {
-                let _ = txn.cancel().await;
-                Err(StoreError::Query { context, source: Box::new(source) })
-            }
-        }
+        let findings = self
+            .transaction(context, async |txn| {
+                let mut findings = 0;
+                for visit in visits {
+                    let row = NewVisitRow {
+                        unit: visit.key.unit.to_string(),
+                        inspector: visit.key.inspector.clone(),
+                        inspector_group: visit.group.clone(),
+                        date: visit.key.date,
+                        method: visit.key.method.as_str().to_string(),
+                        note: visit.note.clone(),
+                    };
+                    let mut created =
+                        txn.query("(CREATE visit CONTENT $visit).id").bind(("visit", row)).await?.check()?;
+                    let ids: Vec<RecordId> = created.take(0)?;
+                    let id = ids.into_iter().next().ok_or_else(|| {
+                        surrealdb::Error::internal("CREATE visit returned no id".to_string())
+                    })?;
+                    insert_findings_in(txn, &visit.findings, None, Some(&id)).await?;
+                    findings += visit.findings.len();
+                }
+                audit.write_in(txn).await?;
+                Ok(findings)
+            })
+            .await?;
+        Ok(VisitsOutcome { visits: visits.len(), findings })
     }
 }
