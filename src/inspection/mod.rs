@@ -6,7 +6,6 @@
 //! ([`crate::store::Store::record_visits`], [`crate::store::Store::record_self_assessment`]).
 
 mod self_assessment;
-mod table;
 mod visits;
 
 pub use self_assessment::{ClaimRow, SelfAssessmentFile, read_self_assessment};

@@ -8,10 +8,10 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, NaiveTime, Utc};
 use rust_decimal::Decimal;
 
-use super::table::Table;
 use super::visits::parse_date;
 use crate::model::{OrgCode, SelfClaim};
 use crate::registry::{Rejected, RowProblem};
+use crate::text::csv_table::Table;
 
 const REQUIRED: [&str; 3] = ["unit", "item", "claimed"];
 const OPTIONAL: [&str; 2] = ["note", "submitted_at"];

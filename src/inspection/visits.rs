@@ -10,10 +10,10 @@ use std::fmt;
 
 use chrono::{NaiveDate, NaiveTime};
 
-use super::table::Table;
 use crate::model::{Finding, FindingStatus, OrgCode, Source, check_info, is_check_id};
 use crate::registry::{Rejected, RowProblem};
 use crate::rules::RuleSet;
+use crate::text::csv_table::Table;
 
 const REQUIRED: [&str; 5] = ["unit", "inspector", "date", "method", "check"];
 const OPTIONAL: [&str; 3] = ["group", "note", "rectify_by"];

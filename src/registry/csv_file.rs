@@ -10,7 +10,7 @@ use url::Url;
 
 use super::{Rejected, RowProblem};
 use crate::model::{OrgCode, Unit, UnitKind};
-use crate::text::encoding::{self, Hints};
+use crate::text::csv_table::Table;
 
 const REQUIRED_COLUMNS: [&str; 4] = ["code", "name", "kind", "website"];
 const OPTIONAL_COLUMNS: [&str; 3] = ["parent_code", "catalogue_url", "email"];
@@ -41,60 +41,14 @@ pub struct RegistryFile {
 /// and duplicate codes within the file. Fails outright only when the file cannot be read
 /// as a table at all (encoding, header).
 pub fn read_registry(bytes: &[u8]) -> Result<RegistryFile, Rejected> {
-    let decoded = encoding::decode(bytes, Hints { tld: Some(b"cn"), ..Hints::default() });
-    if decoded.had_errors {
-        return Err(Rejected(vec![RowProblem::new(
-            0,
-            "encoding",
-            format!(
-                "文件编码无法识别（按 {} 解码出现乱码），请另存为 UTF-8 或 GBK 编码的 CSV",
-                decoded.encoding.name()
-            ),
-        )]));
-    }
-    let encoding_name = decoded.encoding.name();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(decoded.text.as_bytes());
-
-    let mut problems = Vec::new();
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(header)) => header,
-        Some(Err(error)) => return Err(Rejected(vec![csv_problem(&error)])),
-        None => return Err(Rejected(vec![RowProblem::new(1, "header", "文件为空，缺少表头行")])),
-    };
-    let columns = match Columns::from_header(&header) {
-        Ok(columns) => columns,
-        Err(header_problems) => return Err(Rejected(header_problems)),
-    };
-
+    let table = Table::read(bytes, &REQUIRED_COLUMNS, &OPTIONAL_COLUMNS)?;
+    let mut problems = table.problems.clone();
     let mut rows = Vec::new();
     let mut codes_with_problems = HashSet::new();
     let mut first_line_of: HashMap<OrgCode, u64> = HashMap::new();
-    for record in records {
-        let record = match record {
-            Ok(record) => record,
-            Err(error) => {
-                problems.push(csv_problem(&error));
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, csv::Position::line);
-        if record.iter().all(str::is_empty) {
-            continue; // blank rows that spreadsheets leave at the end
-        }
-        if record.len() != header.len() {
-            problems.push(RowProblem::new(
-                line,
-                "row",
-                format!("本行有 {} 个字段，表头有 {} 个", record.len(), header.len()),
-            ));
-            continue;
-        }
-        match columns.unit(&record, line) {
+    for (line, record) in &table.rows {
+        let line = *line;
+        match unit(&table, record, line) {
             Ok(unit) => {
                 if let Some(first) = first_line_of.get(&unit.code) {
                     problems.push(RowProblem::new(
@@ -113,133 +67,82 @@ pub fn read_registry(bytes: &[u8]) -> Result<RegistryFile, Rejected> {
             }
         }
     }
-    Ok(RegistryFile { rows, problems, codes_with_problems, encoding: encoding_name })
+    Ok(RegistryFile { rows, problems, codes_with_problems, encoding: table.encoding })
 }
 
-fn csv_problem(error: &csv::Error) -> RowProblem {
-    let line = error.position().map_or(0, csv::Position::line);
-    RowProblem::new(line, "row", format!("CSV 格式错误：{error}"))
-}
+/// Checks every field of one row, collecting all of its problems (and the row's code, when
+/// that much was valid).
+fn unit(
+    table: &Table,
+    record: &csv::StringRecord,
+    line: u64,
+) -> Result<Unit, (Option<OrgCode>, Vec<RowProblem>)> {
+    let mut problems = Vec::new();
+    let mut problem = |field: &str, message: String| problems.push(RowProblem::new(line, field, message));
+    let get = |column: &str| table.get(record, column);
 
-/// Where each known column sits in the header.
-struct Columns {
-    index: HashMap<&'static str, usize>,
-}
-
-impl Columns {
-    fn from_header(header: &csv::StringRecord) -> Result<Self, Vec<RowProblem>> {
-        let mut index = HashMap::new();
-        let mut problems = Vec::new();
-        for (position, name) in header.iter().enumerate() {
-            let name = name.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
-            match REQUIRED_COLUMNS.iter().chain(&OPTIONAL_COLUMNS).find(|c| **c == name) {
-                Some(known) if index.contains_key(known) => {
-                    problems.push(RowProblem::new(1, name, "表头中该列重复"));
-                }
-                Some(known) => {
-                    index.insert(*known, position);
-                }
-                None => problems.push(RowProblem::new(
-                    1,
-                    if name.is_empty() { format!("column {}", position + 1) } else { name },
-                    format!(
-                        "未知的列；允许的列为 {}",
-                        REQUIRED_COLUMNS
-                            .iter()
-                            .chain(&OPTIONAL_COLUMNS)
-                            .copied()
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    ),
-                )),
-            }
+    let code = match get("code") {
+        None => {
+            problem("code", "必填".into());
+            None
         }
-        for required in REQUIRED_COLUMNS {
-            if !index.contains_key(required) {
-                problems.push(RowProblem::new(1, required, "表头缺少必需的列"));
-            }
+        Some(raw) => OrgCode::parse(raw).map_err(|e| problem("code", format!("“{raw}”：{e}"))).ok(),
+    };
+    let name = match get("name") {
+        None => {
+            problem("name", "必填".into());
+            None
         }
-        if problems.is_empty() { Ok(Self { index }) } else { Err(problems) }
-    }
-
-    fn get<'r>(&self, record: &'r csv::StringRecord, column: &str) -> Option<&'r str> {
-        self.index.get(column).and_then(|i| record.get(*i)).filter(|v| !v.is_empty())
-    }
-
-    /// Checks every field of one row, collecting all of its problems (and the row's code,
-    /// when that much was valid).
-    fn unit(
-        &self,
-        record: &csv::StringRecord,
-        line: u64,
-    ) -> Result<Unit, (Option<OrgCode>, Vec<RowProblem>)> {
-        let mut problems = Vec::new();
-        let mut problem = |field: &str, message: String| problems.push(RowProblem::new(line, field, message));
-
-        let code = match self.get(record, "code") {
-            None => {
-                problem("code", "必填".into());
-                None
-            }
-            Some(raw) => OrgCode::parse(raw).map_err(|e| problem("code", format!("“{raw}”：{e}"))).ok(),
-        };
-        let name = match self.get(record, "name") {
-            None => {
-                problem("name", "必填".into());
-                None
-            }
-            Some(name) if name.chars().count() > MAX_NAME_CHARS => {
-                problem("name", format!("名称过长（超过 {MAX_NAME_CHARS} 个字符）"));
-                None
-            }
-            Some(name) => Some(name.to_string()),
-        };
-        let kind = match self.get(record, "kind") {
-            None => {
-                problem("kind", "必填".into());
-                None
-            }
-            Some(raw) => raw.parse::<UnitKind>().map_err(|e| problem("kind", e.to_string())).ok(),
-        };
-        let parent_code = match self.get(record, "parent_code") {
-            None => None,
-            Some(raw) => match OrgCode::parse(raw) {
-                Ok(parent) => Some(parent),
-                Err(e) => {
-                    problem("parent_code", format!("“{raw}”：{e}"));
-                    None
-                }
-            },
-        };
-        let website = match self.get(record, "website") {
-            None => {
-                problem("website", "必填".into());
-                None
-            }
-            Some(raw) => web_address(raw).map_err(|m| problem("website", m)).ok(),
-        };
-        let catalogue_url = self
-            .get(record, "catalogue_url")
-            .and_then(|raw| web_address(raw).map_err(|m| problem("catalogue_url", m)).ok());
-        let email = self.get(record, "email").and_then(|raw| {
-            raw.parse::<EmailAddress>()
-                .map(|_| raw.to_string())
-                .map_err(|e| problem("email", format!("“{raw}”不是有效的电子邮件地址（{e}）")))
-                .ok()
-        });
-
-        match (code, name, kind) {
-            (Some(code), Some(name), Some(kind)) if problems.is_empty() => {
-                if parent_code.as_ref() == Some(&code) {
-                    return Err((
-                        Some(code),
-                        vec![RowProblem::new(line, "parent_code", "上级单位不能是本单位自身")],
-                    ));
-                }
-                Ok(Unit { code, name, kind, parent_code, website, catalogue_url, email })
-            }
-            (code, _, _) => Err((code, problems)),
+        Some(name) if name.chars().count() > MAX_NAME_CHARS => {
+            problem("name", format!("名称过长（超过 {MAX_NAME_CHARS} 个字符）"));
+            None
         }
+        Some(name) => Some(name.to_string()),
+    };
+    let kind = match get("kind") {
+        None => {
+            problem("kind", "必填".into());
+            None
+        }
+        Some(raw) => raw.parse::<UnitKind>().map_err(|e| problem("kind", e.to_string())).ok(),
+    };
+    let parent_code = match get("parent_code") {
+        None => None,
+        Some(raw) => match OrgCode::parse(raw) {
+            Ok(parent) => Some(parent),
+            Err(e) => {
+                problem("parent_code", format!("“{raw}”：{e}"));
+                None
+            }
+        },
+    };
+    let website = match get("website") {
+        None => {
+            problem("website", "必填".into());
+            None
+        }
+        Some(raw) => web_address(raw).map_err(|m| problem("website", m)).ok(),
+    };
+    let catalogue_url =
+        get("catalogue_url").and_then(|raw| web_address(raw).map_err(|m| problem("catalogue_url", m)).ok());
+    let email = get("email").and_then(|raw| {
+        raw.parse::<EmailAddress>()
+            .map(|_| raw.to_string())
+            .map_err(|e| problem("email", format!("“{raw}”不是有效的电子邮件地址（{e}）")))
+            .ok()
+    });
+
+    match (code, name, kind) {
+        (Some(code), Some(name), Some(kind)) if problems.is_empty() => {
+            if parent_code.as_ref() == Some(&code) {
+                return Err((
+                    Some(code),
+                    vec![RowProblem::new(line, "parent_code", "上级单位不能是本单位自身")],
+                ));
+            }
+            Ok(Unit { code, name, kind, parent_code, website, catalogue_url, email })
+        }
+        (code, _, _) => Err((code, problems)),
     }
 }
 

@@ -3,8 +3,7 @@
 
 mod csv_file;
 mod plan;
-mod problem;
 
+pub use crate::text::problem::{Rejected, RowProblem};
 pub use csv_file::{RegistryFile, RegistryRow, read_registry, web_address};
 pub use plan::{ImportPlan, plan_import};
-pub use problem::{Rejected, RowProblem};

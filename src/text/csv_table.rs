@@ -1,15 +1,16 @@
 //! Reading a CSV file with a header row of known column names, in UTF-8 or GBK.
 //!
-//! Shared by the visits and self-assessment imports so that both accept the same files
-//! (any column order, a BOM, trailing blank lines) and word header problems the same way.
+//! Shared by every CSV import (units registry, visits, self-assessment) so that all accept the
+//! same files (any column order, a BOM, GBK, quoted fields, trailing blank lines) and word
+//! header problems the same way.
 
 use std::collections::HashMap;
 
-use crate::registry::{Rejected, RowProblem};
-use crate::text::encoding::{self, Hints};
+use super::encoding::{self, Hints};
+use super::problem::{Rejected, RowProblem};
 
 /// A decoded file's data rows, with the column positions from its header.
-pub(crate) struct Table {
+pub struct Table {
     index: HashMap<&'static str, usize>,
     /// (1-based line, record) for every non-blank data row; rows that are not valid CSV or
     /// have the wrong number of fields are in `problems` instead.
