@@ -39,6 +39,8 @@ pub struct LaggardCriteria {
     pub on_and_off_at_least: Option<Decimal>,
     #[serde(default)]
     pub overdue_findings: bool,
+    /// Over-claiming: the self-assessment exceeds the verified points by at least this much.
+    pub over_claim_at_least: Option<Decimal>,
 }
 
 /// The criteria file could not be used.

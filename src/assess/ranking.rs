@@ -47,6 +47,9 @@ pub struct RankedScore {
     pub laggard: bool,
     pub reasons: Vec<String>,
     pub subordinates: Option<Subordinates>,
+    /// Points the unit claimed in its self-assessment, and points beyond what was verified.
+    pub self_claimed: Option<Decimal>,
+    pub over_claim: Option<Decimal>,
 }
 
 /// Competition ranking ("1224"): a unit's rank is one more than the number of units with a
@@ -118,6 +121,17 @@ pub fn rank(
             {
                 reasons.push(format!("名次比上一周期下降 {} 位", -change));
             }
+            let gap = s.score.self_assessment_gap();
+            if let (Some(threshold), Some(gap)) = (criteria.over_claim_at_least, gap)
+                && gap.over_claim() >= threshold
+            {
+                reasons.push(format!(
+                    "自评 {} 分，核定 {} 分，高报 {} 分",
+                    gap.claimed,
+                    gap.granted,
+                    gap.over_claim()
+                ));
+            }
             reasons.extend(s.evidence_reasons.iter().cloned());
             RankedScore {
                 unit: code,
@@ -135,6 +149,8 @@ pub fn rank(
                 laggard: !reasons.is_empty(),
                 reasons,
                 subordinates: None,
+                self_claimed: gap.map(|g| g.claimed),
+                over_claim: gap.map(|g| g.over_claim()),
             }
         })
         .collect();
@@ -191,6 +207,64 @@ mod tests {
         let expected: Vec<u32> =
             scores.iter().map(|s| 1 + scores.iter().filter(|o| *o > s).count() as u32).collect();
         assert_eq!(competition_ranks(&scores), expected);
+    }
+
+    /// Ten units under the shipped national rules; unit i has i broken links (0.5 points each).
+    fn scored_units() -> Vec<ScoredUnit> {
+        use crate::model::{Finding, FindingStatus, Source, UnitEvidence, synthetic_credit_code};
+        let rules = crate::rules::RuleSet::parse(
+            include_str!("../../scoring-rules/gov-website-2019.toml"),
+            "gov-website-2019.toml",
+        )
+        .expect("shipped rules");
+        let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+        (0..10u32)
+            .map(|i| {
+                let code = synthetic_credit_code("450100", i + 1).expect("code");
+                let unit = Unit {
+                    code: code.clone(),
+                    name: format!("单位{i}"),
+                    kind: UnitKind::Department,
+                    parent_code: None,
+                    website: None,
+                    catalogue_url: None,
+                    email: None,
+                };
+                let findings = (0..i)
+                    .map(|_| Finding {
+                        id: None,
+                        unit: code.clone(),
+                        check: "link.broken".into(),
+                        source: Source::Crawler,
+                        observed_at: chrono::DateTime::from_timestamp(1_795_000_000, 0).expect("time"),
+                        url: None,
+                        detail: serde_json::json!({}),
+                        status: FindingStatus::Open,
+                        rectify_by: None,
+                    })
+                    .collect();
+                let evidence = UnitEvidence { findings, ..UnitEvidence::default() };
+                let score = rules.score(&unit, &evidence, as_of);
+                ScoredUnit { unit, score, evidence_reasons: Vec::new() }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bottom_percent_and_drops_flag_the_right_units() {
+        let scored = scored_units();
+        let criteria = LaggardCriteria { bottom_percent: 20, drop_places: 3, ..LaggardCriteria::default() };
+        // Unit 0 was last before and is first now; unit 5 was first and is sixth now (−5).
+        let code = |i: usize| scored[i].unit.code.to_string();
+        let previous: HashMap<String, u32> = [(code(0), 10), (code(5), 1)].into_iter().collect();
+        let rows = rank(&scored, &previous, &criteria, Decimal::from(60));
+        let flagged: Vec<String> = rows.iter().filter(|r| r.laggard).map(|r| r.unit.clone()).collect();
+        assert_eq!(flagged, vec![code(5), code(8), code(9)], "{rows:#?}");
+        let five = rows.iter().find(|r| r.unit == code(5)).expect("unit 5");
+        assert_eq!((five.rank, five.rank_change), (6, Some(-5)));
+        assert!(five.reasons.iter().any(|r| r.contains("下降 5 位")), "{:?}", five.reasons);
+        let zero = rows.iter().find(|r| r.unit == code(0)).expect("unit 0");
+        assert_eq!((zero.rank, zero.rank_change, zero.laggard), (1, Some(9), false));
     }
 
     #[test]

@@ -353,6 +353,7 @@ impl Listing for RankedScore {
         ("laggard", "后进"),
         ("reasons", "原因"),
         ("subordinates", "下级单位"),
+        ("over_claim", "自评高报"),
     ];
 
     fn cells(&self) -> Vec<String> {
@@ -371,6 +372,7 @@ impl Listing for RankedScore {
                 .as_ref()
                 .map(|s| format!("{} 个，后进 {}，平均 {}", s.count, s.laggards, s.average))
                 .unwrap_or_default(),
+            self.over_claim.filter(|o| !o.is_zero()).map(|o| o.to_string()).unwrap_or_default(),
         ]
     }
 }

@@ -449,6 +449,7 @@ fn self_claim(
     for c in &claims {
         node.evidence.push(super::explain::Cited::Claim { item: c.item.clone(), claimed: c.claimed });
     }
+    node.claimed = claimed;
     let mut score = match claimed {
         None => {
             node.notes.push("未提交自评，按 0 分计".to_string());

@@ -24,6 +24,42 @@ pub struct Score {
     pub explanation: Explanation,
 }
 
+/// How a unit's self-assessment compares with what was verified, over the items it claimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SelfAssessmentGap {
+    /// Points the unit claimed.
+    pub claimed: Decimal,
+    /// Points the rule set granted for the same items after caps and verification.
+    pub granted: Decimal,
+}
+
+impl SelfAssessmentGap {
+    /// Points claimed beyond what was granted (never negative).
+    pub fn over_claim(&self) -> Decimal {
+        (self.claimed - self.granted).max(Decimal::ZERO)
+    }
+}
+
+impl Score {
+    /// The self-assessment gap, when the rule set scores self-assessment and the unit claimed.
+    pub fn self_assessment_gap(&self) -> Option<SelfAssessmentGap> {
+        let claims: Vec<&Node> = self
+            .explanation
+            .root
+            .walk()
+            .into_iter()
+            .filter(|n| n.kind == NodeKind::SelfClaim && n.claimed.is_some())
+            .collect();
+        if claims.is_empty() {
+            return None;
+        }
+        Some(SelfAssessmentGap {
+            claimed: claims.iter().filter_map(|n| n.claimed).sum(),
+            granted: claims.iter().filter_map(|n| n.score).sum(),
+        })
+    }
+}
+
 /// Stamped with the rule set's id, version and hash so a score is reproducible.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Explanation {
@@ -74,6 +110,10 @@ pub struct Node {
     pub cap: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<Decimal>,
+    /// On a self-claim node: the points the unit claimed (before caps and verification), so
+    /// that over-claiming can be reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed: Option<Decimal>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -94,10 +134,20 @@ impl Node {
             score: None,
             cap: None,
             weight: None,
+            claimed: None,
             notes: Vec::new(),
             evidence: Vec::new(),
             children: Vec::new(),
         }
+    }
+
+    /// Every node of the tree, depth first.
+    pub fn walk(&self) -> Vec<&Node> {
+        let mut nodes = vec![self];
+        for child in &self.children {
+            nodes.extend(child.walk());
+        }
+        nodes
     }
 
     /// Depth-first search by kind and id (tests and the web view use it).

@@ -37,7 +37,7 @@ use crate::model::{Unit, UnitEvidence, UnitKind};
 
 pub use error::{Problem, RuleSetError};
 pub use examples::{ExampleOutcome, Expected};
-pub use explain::{Cited, Explanation, Node, NodeKind, Score};
+pub use explain::{Cited, Explanation, Node, NodeKind, Score, SelfAssessmentGap};
 pub use spec::{InForce, NaMethod};
 
 /// A parsed and validated rule set. Cheap to share between threads (`Send + Sync`).

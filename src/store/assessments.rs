@@ -70,6 +70,8 @@ struct ScoreRow {
     laggard: bool,
     reasons: Vec<String>,
     subordinates: Option<serde_json::Value>,
+    self_claimed: Option<Decimal>,
+    over_claim: Option<Decimal>,
     explanation: serde_json::Value,
     ruleset_id: String,
     ruleset_version: String,
@@ -100,12 +102,14 @@ impl ScoreRow {
             rank_change: self.rank_change,
             laggard: self.laggard,
             reasons: self.reasons,
+            self_claimed: self.self_claimed,
+            over_claim: self.over_claim,
         })
     }
 }
 
 const SCORE_FIELDS: &str = "cycle, unit, name, kind, parent_code, total, grade, veto, passed, rank, rank_in_kind, \
-     previous_rank, rank_change, laggard, reasons, subordinates, explanation, ruleset_id, ruleset_version, ruleset_hash";
+     previous_rank, rank_change, laggard, reasons, subordinates, self_claimed, over_claim, explanation, ruleset_id, ruleset_version, ruleset_hash";
 
 impl Store {
     /// Saves a cycle in one transaction: the rule set text (kept once per hash), the cycle
@@ -138,6 +142,8 @@ impl Store {
                 laggard: row.laggard,
                 reasons: row.reasons.clone(),
                 subordinates: row.subordinates.as_ref().and_then(|s| serde_json::to_value(s).ok()),
+                self_claimed: row.self_claimed,
+                over_claim: row.over_claim,
                 explanation: explanations.get(&row.unit).cloned().unwrap_or_else(|| serde_json::json!({})),
                 ruleset_id: cycle.rule_set_id.clone(),
                 ruleset_version: cycle.rule_set_version.clone(),

@@ -263,3 +263,56 @@ fn shipped_rule_sets_check_and_a_broken_one_names_its_lines() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("link.brokn") && stderr.contains("broken.toml:"), "{stderr}");
 }
+
+#[test]
+fn over_claiming_in_the_self_assessment_is_reported_and_flagged() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("surrealkv://{}", dir.path().join("db").display());
+    let write = |name: &str, text: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write fixture");
+        path.display().to_string()
+    };
+    let units = write(
+        "units.csv",
+        format!(
+            "{HEADER}{},甲局,department,,http://u1.example.cn/,,\n{},乙局,department,,http://u2.example.cn/,,\n",
+            credit_code(1),
+            credit_code(2)
+        ),
+    );
+    // An inspector finds no designated staff at unit 1 (10 points of the 20 for organisation);
+    // both units claim the full 20.
+    let visits = write(
+        "visits.csv",
+        format!(
+            "unit,inspector,group,date,method,check,note,rectify_by\n{},李明,第一组,2009-10-12,现场检查,field.no_staff,未明确专人,\n",
+            credit_code(1)
+        ),
+    );
+    let claims = write(
+        "claims.csv",
+        format!(
+            "unit,item,claimed,note,submitted_at\n{a},organisation,20,,2009-11-01\n{b},organisation,20,,2009-11-01\n",
+            a = credit_code(1),
+            b = credit_code(2)
+        ),
+    );
+    let city = concat!(env!("CARGO_MANIFEST_DIR"), "/scoring-rules/city-disclosure-2009.toml");
+    for args in [
+        vec!["units", "import", units.as_str()],
+        vec!["visits", "import", visits.as_str(), "--rules", city],
+        vec!["self-assess", "import", claims.as_str()],
+        vec!["assess", "--rules", city, "--cycle", "2009", "--as-of", "2009-12-31"],
+    ] {
+        let output = gongkai(&db, &args);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let ranking = json(&gongkai(&db, &["ranking", "--cycle", "2009", "--format", "json"]));
+    let (one, two) = (by_unit(&ranking, 1), by_unit(&ranking, 2));
+    assert_eq!(decimal(&one["self_claimed"]), Decimal::from(20));
+    assert_eq!(decimal(&one["over_claim"]), Decimal::from(10), "{one}");
+    assert!(one["reasons"].to_string().contains("高报 10"), "{one}");
+    assert_eq!(decimal(&two["over_claim"]), Decimal::ZERO);
+    assert!(!two["reasons"].to_string().contains("高报"), "{two}");
+}
