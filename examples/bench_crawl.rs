@@ -14,8 +14,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use gongkai::crawl::Fetcher;
+use gongkai::crawl::checks::CheckContext;
 use gongkai::crawl::profile::SiteProfile;
-use gongkai::crawl::site::{CrawlEnv, CrawlProgress, crawl_units};
+use gongkai::crawl::site::{CrawlEnv, CrawlProgress, crawl_units, probe};
 use gongkai::model::{Unit, UnitKind, synthetic_credit_code};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -143,6 +145,9 @@ async fn main() -> anyhow::Result<()> {
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 27).ok_or_else(|| anyhow::anyhow!("date"))?;
     let observed =
         Utc.with_ymd_and_hms(2026, 11, 27, 8, 0, 0).single().ok_or_else(|| anyhow::anyhow!("date"))?;
+    let mut probe_config = profile.fetch.clone();
+    probe_config.allow_private = true;
+    let probe_profile = profile.clone();
     let env = CrawlEnv::new(profile, true, as_of, observed)?;
 
     let started = Instant::now();
@@ -159,6 +164,30 @@ async fn main() -> anyhow::Result<()> {
         pages as f64 / wall,
         peak_rss_mib(),
         if polite { "as shipped" } else { "lifted" }
+    );
+
+    // Probe: one home-page request per unit, as `gongkai probe` does, all units at once under
+    // the fetcher's global limit.
+    let fetcher = Fetcher::new(probe_config)?;
+    let started = Instant::now();
+    let mut probes = tokio::task::JoinSet::new();
+    for unit in units {
+        let fetcher = fetcher.clone();
+        let profile = probe_profile.clone();
+        probes.spawn(async move {
+            let ctx = CheckContext { unit: &unit, as_of, observed_at: observed, profile: &profile };
+            probe(&fetcher, &ctx).await.is_some()
+        });
+    }
+    let mut failed = 0;
+    while let Some(result) = probes.join_next().await {
+        failed += usize::from(result.unwrap_or(true));
+    }
+    let wall = started.elapsed().as_secs_f64();
+    println!(
+        "probe: {sites} home pages, {failed} failed, in {wall:.2} s = {:.0} probes/s; peak RSS {} MiB",
+        sites as f64 / wall,
+        peak_rss_mib()
     );
     Ok(())
 }
