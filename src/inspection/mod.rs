@@ -11,6 +11,22 @@ mod visits;
 pub use self_assessment::{ClaimRow, SelfAssessmentFile, read_self_assessment};
 pub use visits::{PlannedVisit, VisitContext, VisitKey, VisitMethod, VisitsFile, read_visits};
 
+/// The `unit` cell of a row: present, a valid code, and a registered unit. Both imports
+/// refer to units by code and must never record evidence about a unit the office has not
+/// registered.
+fn registered_unit(
+    raw: Option<&str>,
+    units: &std::collections::HashSet<crate::model::OrgCode>,
+) -> Result<crate::model::OrgCode, String> {
+    let raw = raw.ok_or_else(|| "必填".to_string())?;
+    let code = crate::model::OrgCode::parse(raw).map_err(|e| format!("“{raw}”：{e}"))?;
+    if units.contains(&code) {
+        Ok(code)
+    } else {
+        Err(format!("单位 {code} 未登记，请先用 gongkai units import 导入"))
+    }
+}
+
 /// Today in the reference city's time zone: what "not in the future" means for a date an
 /// inspector or a unit writes down.
 pub fn today_in_city() -> chrono::NaiveDate {

@@ -57,23 +57,8 @@ pub fn read_self_assessment(
         let before = problems.len();
         let mut problem = |field: &str, message: String| problems.push(RowProblem::new(line, field, message));
 
-        let unit = match table.get(record, "unit") {
-            None => {
-                problem("unit", "必填".into());
-                None
-            }
-            Some(raw) => match OrgCode::parse(raw) {
-                Err(e) => {
-                    problem("unit", format!("“{raw}”：{e}"));
-                    None
-                }
-                Ok(code) if !units.contains(&code) => {
-                    problem("unit", format!("单位 {code} 未登记，请先用 gongkai units import 导入"));
-                    None
-                }
-                Ok(code) => Some(code),
-            },
-        };
+        let unit =
+            super::registered_unit(table.get(record, "unit"), units).map_err(|m| problem("unit", m)).ok();
         let item = match table.get(record, "item") {
             None => {
                 problem("item", "必填".into());

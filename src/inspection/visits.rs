@@ -212,23 +212,8 @@ fn check_row(
     let before = problems.len();
     let mut problem = |field: &str, message: String| problems.push(RowProblem::new(line, field, message));
 
-    let unit = match table.get(record, "unit") {
-        None => {
-            problem("unit", "必填".into());
-            None
-        }
-        Some(raw) => match OrgCode::parse(raw) {
-            Err(e) => {
-                problem("unit", format!("“{raw}”：{e}"));
-                None
-            }
-            Ok(code) if !context.units.contains(&code) => {
-                problem("unit", format!("单位 {code} 未登记，请先用 gongkai units import 导入"));
-                None
-            }
-            Ok(code) => Some(code),
-        },
-    };
+    let unit =
+        super::registered_unit(table.get(record, "unit"), context.units).map_err(|m| problem("unit", m)).ok();
     let inspector = text(table.get(record, "inspector"), MAX_NAME_CHARS, true, "inspector", &mut problem);
     let group = text(table.get(record, "group"), MAX_NAME_CHARS, false, "group", &mut problem);
     let date = match table.get(record, "date") {
