@@ -6,6 +6,7 @@
 //! notifications. Each module owns one stage; `model` holds the plain types they share.
 
 pub mod assess;
+pub mod auth;
 pub mod cli;
 pub mod crawl;
 pub mod inspection;

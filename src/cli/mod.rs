@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 a failure of the system (database, disk); 2 bad input or a
 //! command that is not available yet.
 
+mod accounts;
 mod assess;
 mod catalogue;
 mod crawl;
@@ -160,6 +161,9 @@ pub enum Command {
     /// 政府信息公开目录：列出与检索条目 — browse and search disclosure-catalogue entries
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
+    /// 账号：创建、列出 — accounts
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
     /// 启动网页看板与接口 — serve the web dashboard and API
     Serve,
     /// 演示城市：一条命令体验全部功能 — everything on a self-contained demo city
@@ -242,6 +246,35 @@ pub enum CatalogueCommand {
         /// 最多返回条数 At most this many entries
         #[arg(long, default_value_t = 100)]
         limit: usize,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// 创建账号，密码从标准输入读取 Create an account; the password is read from stdin
+    Add {
+        /// office 公开办、leader 领导小组、inspector 特邀监察员、unit 单位联系人
+        #[arg(long)]
+        role: crate::model::Role,
+        /// 单位联系人所属单位 The unit of a unit account
+        #[arg(long)]
+        unit: Option<String>,
+        /// 特邀监察员所在小组 The group of an inspector
+        #[arg(long)]
+        group: Option<String>,
+        #[arg(long)]
+        username: String,
+        /// 姓名 Display name
+        #[arg(long)]
+        name: Option<String>,
+        /// 从标准输入第一行读取密码 Read the password from the first line of stdin
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// 列出账号（不含密码）List accounts (never their passwords)
+    List {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
@@ -403,10 +436,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             result
         }
+        Command::Accounts(command) => {
+            let store = Store::connect(&config).await?;
+            let result = match command {
+                AccountsCommand::Add { role, unit, group, username, name, password_stdin } => {
+                    let args =
+                        accounts::AddArgs { role, unit, group, username, display_name: name, password_stdin };
+                    accounts::add(&store, args).await
+                }
+                AccountsCommand::List { format } => accounts::list(&store, Format::resolve(format)).await,
+            };
+            store.close().await;
+            result
+        }
         Command::Serve | Command::Demo => not_yet("serve / demo", 6),
     }
 }
 
 fn not_yet(what: &str, issue: u32) -> anyhow::Result<()> {
     Err(BadInput::new(format!("gongkai {what} 尚未实现（见 issue #{issue}）— not implemented yet")).into())
+}
+
+impl clap::ValueEnum for crate::model::Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        &crate::model::Role::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()).help(self.label_zh()))
+    }
 }

@@ -1,12 +1,14 @@
 //! Plain domain types. Nothing here knows about SurrealDB, Rocket or files: the store and
 //! the web layer convert to and from these.
 
+mod account;
 mod catalogue;
 mod check;
 mod evidence;
 mod org_code;
 mod unit;
 
+pub use account::{Account, AccountError, MIN_PASSWORD_CHARS, Role};
 pub use catalogue::CatalogueEntry;
 pub use check::{CHECKS, CheckInfo, check_info, is_check_id};
 pub use evidence::{CrawlKind, Finding, FindingStatus, Metric, SelfClaim, Source, UnitEvidence};

@@ -2,6 +2,7 @@
 //! database is embedded (`surrealkv://`), in memory (`mem://`) or a server (`ws://`), and
 //! nothing here may assume the embedded engine.
 
+mod accounts;
 mod assessments;
 mod audit;
 mod catalogue;
@@ -16,6 +17,7 @@ use surrealdb::Surreal;
 use surrealdb::engine::any::{self, Any};
 use surrealdb::opt::auth::Root;
 
+pub use accounts::AccountWriteError;
 pub use assessments::{CycleInfo, CycleRecord};
 pub use audit::{AuditEntry, AuditRecord};
 pub use error::{StoreError, StoreResult};

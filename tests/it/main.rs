@@ -1,5 +1,6 @@
 //! Integration tests, one binary for all (each file under tests/ would link SurrealDB again).
 
+mod accounts;
 mod assessment;
 mod catalogue;
 mod catalogue_fixtures;

@@ -1,0 +1,107 @@
+//! Accounts: created with their audit record in one transaction; read back without the hash
+//! except where a password is being checked.
+
+use surrealdb::types::{RecordId, SurrealValue};
+
+use super::{AuditEntry, Store, StoreError, StoreResult};
+use crate::model::{Account, OrgCode};
+
+#[derive(Debug, Clone, SurrealValue)]
+struct AccountRow {
+    id: RecordId,
+    username: String,
+    password_hash: String,
+    role: String,
+    unit: Option<String>,
+    inspector_group: Option<String>,
+    display_name: Option<String>,
+    disabled: bool,
+}
+
+impl TryFrom<AccountRow> for (Account, String) {
+    type Error = StoreError;
+
+    fn try_from(row: AccountRow) -> Result<Self, Self::Error> {
+        let corrupt = |message: String| StoreError::Corrupt { context: "account", message };
+        let account = Account {
+            role: row.role.parse().map_err(corrupt)?,
+            unit: row
+                .unit
+                .map(|u| OrgCode::parse(&u).map_err(|e| corrupt(format!("{}: {e}", row.username))))
+                .transpose()?,
+            username: row.username,
+            inspector_group: row.inspector_group,
+            display_name: row.display_name,
+            disabled: row.disabled,
+        };
+        Ok((account, row.password_hash))
+    }
+}
+
+/// Creating an account failed in a way the user can fix.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountWriteError {
+    #[error("用户名“{0}”已存在")]
+    Taken(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+const ACCOUNT_FIELDS: &str =
+    "id, username, password_hash, role, unit, inspector_group, display_name, disabled";
+
+impl Store {
+    /// Creates an account with an already computed password hash. The record id is the
+    /// username, so a second account of the same name is refused by the database itself.
+    pub async fn create_account(
+        &self,
+        account: &Account,
+        password_hash: &str,
+        audit: AuditEntry,
+    ) -> Result<(), AccountWriteError> {
+        if self.account(&account.username).await?.is_some() {
+            return Err(AccountWriteError::Taken(account.username.clone()));
+        }
+        let row = AccountRow {
+            id: RecordId::new("account", account.username.as_str()),
+            username: account.username.clone(),
+            password_hash: password_hash.to_string(),
+            role: account.role.as_str().to_string(),
+            unit: account.unit.as_ref().map(ToString::to_string),
+            inspector_group: account.inspector_group.clone(),
+            display_name: account.display_name.clone(),
+            disabled: account.disabled,
+        };
+        self.transaction("创建账号", async |txn| {
+            txn.query("CREATE account CONTENT $row").bind(("row", row)).await?.check()?;
+            audit.write_in(txn).await
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Every account, by username (no hashes).
+    pub async fn accounts(&self) -> StoreResult<Vec<Account>> {
+        let context = "读取账号";
+        let mut response = self
+            .db()
+            .query(format!("SELECT {ACCOUNT_FIELDS} FROM account ORDER BY username"))
+            .await
+            .map_err(StoreError::query(context))?;
+        let rows: Vec<AccountRow> = response.take(0).map_err(StoreError::query(context))?;
+        rows.into_iter().map(|row| <(Account, String)>::try_from(row).map(|(a, _)| a)).collect()
+    }
+
+    /// One account with its password hash, for signing in.
+    pub async fn account(&self, username: &str) -> StoreResult<Option<(Account, String)>> {
+        let context = "读取账号";
+        let mut response = self
+            .db()
+            .query(format!("SELECT {ACCOUNT_FIELDS} FROM $id"))
+            .bind(("id", RecordId::new("account", username)))
+            .await
+            .map_err(StoreError::query(context))?;
+        let row: Option<AccountRow> = response.take(0).map_err(StoreError::query(context))?;
+        row.map(<(Account, String)>::try_from).transpose()
+    }
+}
