@@ -97,10 +97,10 @@ async fn main() -> anyhow::Result<()> {
     let scoring = started.elapsed();
     let ranked = rank(&scored, &HashMap::new(), &criteria, rule_set.pass_mark());
     let ranking = started.elapsed() - scoring;
-    let explanations: HashMap<String, serde_json::Value> = scored
+    let explanations = scored
         .iter()
-        .map(|s| (s.unit.code.to_string(), serde_json::to_value(&s.score.explanation).unwrap_or_default()))
-        .collect();
+        .map(|s| Ok((s.unit.code.to_string(), serde_json::to_string(&s.score.explanation)?)))
+        .collect::<Result<HashMap<String, String>, serde_json::Error>>()?;
 
     let store = Store::connect(&StoreConfig::new(format!("surrealkv://{db_dir}"))).await?;
     let save_started = Instant::now();

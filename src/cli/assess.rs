@@ -187,10 +187,10 @@ pub async fn assess(store: &Store, args: AssessArgs<'_>) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let explanations: HashMap<String, serde_json::Value> = scored
+    let explanations = scored
         .iter()
-        .map(|s| (s.unit.code.to_string(), serde_json::to_value(&s.score.explanation).unwrap_or_default()))
-        .collect();
+        .map(|s| Ok((s.unit.code.to_string(), serde_json::to_string(&s.score.explanation)?)))
+        .collect::<Result<HashMap<String, String>, serde_json::Error>>()?;
     let record = CycleRecord {
         cycle: cycle.clone(),
         as_of: end_of_day,

@@ -72,7 +72,9 @@ struct ScoreRow {
     subordinates: Option<serde_json::Value>,
     self_claimed: Option<Decimal>,
     over_claim: Option<Decimal>,
-    explanation: serde_json::Value,
+    /// JSON text; left out of listings (hence the default), read by [`Store::explanation`].
+    #[surreal(default)]
+    explanation: String,
     ruleset_id: String,
     ruleset_version: String,
     ruleset_hash: String,
@@ -109,7 +111,7 @@ impl ScoreRow {
 }
 
 const SCORE_FIELDS: &str = "cycle, unit, name, kind, parent_code, total, grade, veto, passed, rank, rank_in_kind, \
-     previous_rank, rank_change, laggard, reasons, subordinates, self_claimed, over_claim, explanation, ruleset_id, ruleset_version, ruleset_hash";
+     previous_rank, rank_change, laggard, reasons, subordinates, self_claimed, over_claim, ruleset_id, ruleset_version, ruleset_hash";
 
 impl Store {
     /// Saves a cycle in one transaction: the rule set text (kept once per hash), the cycle
@@ -118,7 +120,7 @@ impl Store {
         &self,
         cycle: &CycleRecord,
         rows: &[RankedScore],
-        explanations: &HashMap<String, serde_json::Value>,
+        explanations: &HashMap<String, String>,
         audit: AuditEntry,
     ) -> StoreResult<()> {
         let context = "保存评分结果";
@@ -144,7 +146,7 @@ impl Store {
                 subordinates: row.subordinates.as_ref().and_then(|s| serde_json::to_value(s).ok()),
                 self_claimed: row.self_claimed,
                 over_claim: row.over_claim,
-                explanation: explanations.get(&row.unit).cloned().unwrap_or_else(|| serde_json::json!({})),
+                explanation: explanations.get(&row.unit).cloned().unwrap_or_else(|| "{}".to_string()),
                 ruleset_id: cycle.rule_set_id.clone(),
                 ruleset_version: cycle.rule_set_version.clone(),
                 ruleset_hash: cycle.rule_set_hash.clone(),
@@ -225,7 +227,14 @@ impl Store {
             .bind(("unit", unit.to_string()))
             .await
             .map_err(StoreError::query(context))?;
-        let values: Vec<serde_json::Value> = response.take(0).map_err(StoreError::query(context))?;
-        Ok(values.into_iter().next())
+        let values: Vec<String> = response.take(0).map_err(StoreError::query(context))?;
+        values
+            .into_iter()
+            .next()
+            .map(|text| {
+                serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Corrupt { context: "score.explanation", message: e.to_string() })
+            })
+            .transpose()
     }
 }
