@@ -1,6 +1,5 @@
 //! Assessment end to end: evidence in the store → `gongkai assess` → `gongkai ranking`.
 
-use std::process::{Command, Output};
 use std::str::FromStr;
 
 use chrono::{TimeZone, Utc};
@@ -9,18 +8,9 @@ use gongkai::registry::{plan_import, read_registry};
 use gongkai::store::{AuditEntry, CrawlRunRecord, Store, StoreConfig};
 use rust_decimal::Decimal;
 
-use crate::support::{HEADER, credit_code};
+use crate::support::{HEADER, credit_code, gongkai, json};
 
 const RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scoring-rules/gov-website-2019.toml");
-
-fn gongkai(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gongkai")).arg("--db").arg(db).args(args).output().expect("run gongkai")
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).expect("JSON output")
-}
 
 fn decimal(value: &serde_json::Value) -> Decimal {
     Decimal::from_str(value.as_str().expect("decimal as string")).expect("decimal")

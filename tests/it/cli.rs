@@ -1,26 +1,8 @@
 //! The `gongkai` binary as operators and scripts use it.
 
-use std::process::{Command, Output};
-
-use crate::support::{HEADER, credit_code, example_registry_path, org_code, registry_csv};
-
-fn gongkai(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gongkai"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("GONGKAI_DB")
-        .output()
-        .expect("run gongkai")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use crate::support::{
+    HEADER, credit_code, example_registry_path, gongkai, org_code, registry_csv, stderr, stdout,
+};
 
 struct Scratch {
     dir: tempfile::TempDir,

@@ -2,35 +2,16 @@
 //! embedded store in a temp dir) and through the library (in memory).
 
 use std::collections::HashSet;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use chrono::{DateTime, Duration, Utc};
 use gongkai::inspection::read_self_assessment;
 use gongkai::model::OrgCode;
 use gongkai::store::{AuditEntry, FindingFilter, Store, StoreConfig};
 
-use crate::support::{credit_code, registry_csv};
+use crate::support::{credit_code, gongkai, json, registry_csv, stderr};
 
 const VISITS_HEADER: &str = "unit,inspector,group,date,method,check,note,rectify_by\n";
-
-fn gongkai(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gongkai"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("GONGKAI_DB")
-        .output()
-        .expect("run gongkai")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    assert!(output.status.success(), "{}", stderr(output));
-    serde_json::from_slice(&output.stdout).expect("JSON output")
-}
 
 /// A temp dir with an embedded store that holds three registered units.
 struct City {

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::support::credit_code;
+use crate::support::{credit_code, gongkai, json};
 
 const NAME: &str = "南宁市测试局";
 
@@ -614,17 +614,6 @@ async fn one_hostile_site_does_not_stop_the_others() {
 
 // ---- the command line, end to end -------------------------------------------------------
 
-fn gongkai(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gongkai"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("GONGKAI_DB")
-        .env("RUST_MIN_STACK", "10485760")
-        .output()
-        .expect("run gongkai")
-}
-
 async fn gongkai_async(db: &str, args: &[&str]) -> Output {
     let db = db.to_owned();
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
@@ -634,11 +623,6 @@ async fn gongkai_async(db: &str, args: &[&str]) -> Output {
     })
     .await
     .expect("command thread")
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).expect("JSON output")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,7 @@
 //! Helpers shared by the integration tests.
 
+use std::process::{Command, Output};
+
 use gongkai::model::{organisation_check_character, synthetic_credit_code};
 
 /// A valid 9-character organisation code made from a number.
@@ -40,4 +42,30 @@ pub fn registry_csv(n: u32) -> String {
 /// The example registry shipped in docs/, shaped like the reference city.
 pub fn example_registry_path() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/units-268.csv")
+}
+
+/// Runs the `gongkai` binary on a database, ignoring any `GONGKAI_DB` of the environment.
+pub fn gongkai(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gongkai"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("GONGKAI_DB")
+        .env("RUST_MIN_STACK", "10485760")
+        .output()
+        .expect("run gongkai")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The JSON a successful command printed (the test fails with its stderr otherwise).
+pub fn json(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", stderr(output));
+    serde_json::from_slice(&output.stdout).expect("JSON output")
 }
