@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use gongkai::cli::{self, BadInput, Cli};
+use gongkai::jobs::JobError;
 
 /// The embedded database recurses deeply; its SDK recommends about 10 MiB of stack.
 const THREAD_STACK: usize = 10 * 1024 * 1024;
@@ -35,10 +36,10 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(cli::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => match error.downcast_ref::<BadInput>() {
-            Some(bad) => {
-                if !bad.silent {
-                    eprintln!("错误：{bad}");
+        Err(error) => match bad_input(&error) {
+            Some(message) => {
+                if let Some(message) = message {
+                    eprintln!("错误：{message}");
                 }
                 ExitCode::from(2)
             }
@@ -49,6 +50,17 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+/// Bad input (exit code 2) and its message, unless it was already printed.
+fn bad_input(error: &anyhow::Error) -> Option<Option<String>> {
+    if let Some(bad) = error.downcast_ref::<BadInput>() {
+        return Some((!bad.silent).then(|| bad.to_string()));
+    }
+    match error.downcast_ref::<JobError>() {
+        Some(JobError::BadInput(message)) => Some(Some(message.clone())),
+        _ => None,
     }
 }
 

@@ -4,16 +4,15 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::output::{Format, Listing, print_json, print_listing};
 use super::{BadInput, actor};
-use crate::assess::{LaggardCriteria, RankedScore, rank, score_units};
+use crate::assess::{LaggardCriteria, RankedScore};
+use crate::jobs::{AssessRequest, Progress};
 use crate::rules::RuleSet;
-use crate::store::{AuditEntry, CycleRecord, Store};
+use crate::store::Store;
 
 /// Reads and validates a rule set, printing every problem (exit code 2) when it is invalid.
 fn load_rule_set(path: &Path) -> anyhow::Result<(RuleSet, String)> {
@@ -112,23 +111,6 @@ pub fn check(path: &Path, format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The as-of day (default: today in China) and the instant that ends it: evidence observed
-/// up to the end of that day counts.
-pub fn as_of(raw: Option<&str>) -> Result<(NaiveDate, DateTime<Utc>), BadInput> {
-    let day = match raw {
-        None => Utc::now().with_timezone(&Shanghai).date_naive(),
-        Some(raw) => NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-            .map_err(|_| BadInput::new(format!("--as-of 日期“{raw}”无效，应为 YYYY-MM-DD")))?,
-    };
-    let end = day
-        .succ_opt()
-        .and_then(|next| next.and_hms_opt(0, 0, 0))
-        .and_then(|midnight| Shanghai.from_local_datetime(&midnight).single())
-        .map(|local| local.with_timezone(&Utc) - chrono::Duration::milliseconds(1))
-        .ok_or_else(|| BadInput::new(format!("--as-of 日期 {day} 超出范围")))?;
-    Ok((day, end))
-}
-
 pub struct AssessArgs<'a> {
     pub rules: &'a Path,
     pub cycle: Option<String>,
@@ -152,33 +134,34 @@ pub async fn assess(store: &Store, args: AssessArgs<'_>) -> anyhow::Result<()> {
                 .map_err(|e| BadInput::new(e.to_string()))?
         }
     };
-    let (day, end_of_day) = as_of(args.as_of)?;
-    let cycle = args.cycle.unwrap_or_else(|| format!("{}-{day}", rule_set.id()));
-    if cycle.trim().is_empty() {
+    let (day, cutoff) = crate::jobs::assessment_cutoff(args.as_of)?;
+    if args.cycle.as_deref().is_some_and(|c| c.trim().is_empty()) {
         return Err(BadInput::new("--cycle 不能为空").into());
     }
-
-    let units = store.units().await?;
-    let evidence = store.evidence(end_of_day).await?;
-    let scored = score_units(&rule_set, &units, &evidence, &criteria, day);
-    if scored.is_empty() {
-        return Err(
-            BadInput::new(format!("没有适用规则集 {} 的单位，请先导入单位名录", rule_set.id())).into()
-        );
-    }
-    let previous = previous_cycle(store, &cycle, rule_set.id()).await?;
-    let previous_ranks: HashMap<String, u32> = match &previous {
-        Some(previous) => store.ranking(previous).await?.into_iter().map(|r| (r.unit, r.rank)).collect(),
-        None => HashMap::new(),
+    let request = AssessRequest {
+        rule_set,
+        source,
+        criteria,
+        cycle: args.cycle,
+        day,
+        cutoff,
+        actor: actor(),
+        save: !args.dry_run,
     };
-    let rows = rank(&scored, &previous_ranks, &criteria, rule_set.pass_mark());
-
-    if let Some(baseline) = args.compare_with {
-        let before = store.ranking(&baseline).await?;
-        if before.is_empty() {
-            return Err(BadInput::new(format!("周期 {baseline} 不存在或没有评分")).into());
+    // The baseline is read before anything is saved: it may be the cycle being re-run.
+    let baseline = match &args.compare_with {
+        Some(baseline) => {
+            let before = store.ranking(baseline).await?;
+            if before.is_empty() {
+                return Err(BadInput::new(format!("周期 {baseline} 不存在或没有评分")).into());
+            }
+            Some(before)
         }
-        print_comparison(&before, &rows, args.format)?;
+        None => None,
+    };
+    let outcome = crate::jobs::assess(store, request, &Progress::default()).await?;
+    if let Some(before) = baseline {
+        print_comparison(&before, &outcome.rows, args.format)?;
     }
     if args.dry_run {
         if args.format == Format::Table {
@@ -186,57 +169,22 @@ pub async fn assess(store: &Store, args: AssessArgs<'_>) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-
-    let explanations = scored
-        .iter()
-        .map(|s| Ok((s.unit.code.to_string(), serde_json::to_string(&s.score.explanation)?)))
-        .collect::<Result<HashMap<String, String>, serde_json::Error>>()?;
-    let record = CycleRecord {
-        cycle: cycle.clone(),
-        as_of: end_of_day,
-        rule_set_id: rule_set.id().to_string(),
-        rule_set_version: rule_set.version().to_string(),
-        rule_set_hash: rule_set.hash().to_string(),
-        rule_set_title: rule_set.title().to_string(),
-        rule_set_source: source,
-    };
-    let laggards = rows.iter().filter(|r| r.laggard).count();
-    let audit = AuditEntry::new(actor(), "assess").target(cycle.clone()).detail(serde_json::json!({
-        "rule_set": rule_set.id(), "version": rule_set.version(), "hash": rule_set.hash(),
-        "as_of": day.to_string(), "units": rows.len(), "laggards": laggards,
-    }));
-    store.save_cycle(&record, &rows, &explanations, audit).await?;
-
-    let passed = rows.iter().filter(|r| r.passed).count();
-    let vetoed = rows.iter().filter(|r| r.veto.is_some()).count();
     match args.format {
-        Format::Json => print_json(
-            &serde_json::json!({
-                "cycle": cycle, "rule_set": rule_set.id(), "version": rule_set.version(),
-                "hash": rule_set.hash(), "as_of": day.to_string(), "units": rows.len(),
-                "passed": passed, "vetoed": vetoed, "laggards": laggards,
-                "previous_cycle": previous,
-            }),
-            &mut io::stdout().lock(),
-        )?,
+        // Through a `Value` so the keys come out sorted, as they always have.
+        Format::Json => print_json(&serde_json::to_value(&outcome)?, &mut io::stdout().lock())?,
         _ => println!(
-            "周期 {cycle} 已评分：{} 个单位，合格 {passed}，单项否决 {vetoed}，后进 {laggards}（规则集 {} {}，截至 {day}）",
-            rows.len(),
-            rule_set.id(),
-            rule_set.version()
+            "周期 {} 已评分：{} 个单位，合格 {}，单项否决 {}，后进 {}（规则集 {} {}，截至 {}）",
+            outcome.cycle,
+            outcome.units,
+            outcome.passed,
+            outcome.vetoed,
+            outcome.laggards,
+            outcome.rule_set,
+            outcome.version,
+            outcome.as_of
         ),
     }
     Ok(())
-}
-
-/// The newest saved cycle of the same rule set other than `cycle` itself.
-async fn previous_cycle(store: &Store, cycle: &str, rule_set_id: &str) -> anyhow::Result<Option<String>> {
-    Ok(store
-        .cycles()
-        .await?
-        .into_iter()
-        .rfind(|c| c.cycle != cycle && c.ruleset_id == rule_set_id)
-        .map(|c| c.cycle))
 }
 
 #[derive(Serialize)]
@@ -340,40 +288,12 @@ fn print_comparison(before: &[RankedScore], after: &[RankedScore], format: Forma
     Ok(())
 }
 
+/// The same columns as the dashboard's CSV export: one definition for both.
 impl Listing for RankedScore {
-    const COLUMNS: &'static [(&'static str, &'static str)] = &[
-        ("rank", "名次"),
-        ("rank_in_kind", "类内名次"),
-        ("unit", "代码"),
-        ("name", "单位"),
-        ("kind", "类型"),
-        ("score", "得分"),
-        ("grade", "等次"),
-        ("rank_change", "名次变化"),
-        ("laggard", "后进"),
-        ("reasons", "原因"),
-        ("subordinates", "下级单位"),
-        ("over_claim", "自评高报"),
-    ];
+    const COLUMNS: &'static [(&'static str, &'static str)] = crate::web::export::RANKING_COLUMNS;
 
     fn cells(&self) -> Vec<String> {
-        vec![
-            self.rank.to_string(),
-            self.rank_in_kind.to_string(),
-            self.unit.clone(),
-            self.name.clone(),
-            self.kind.label_zh().to_string(),
-            self.score.to_string(),
-            self.grade.clone().unwrap_or_default(),
-            self.rank_change.map(|c| format!("{c:+}")).unwrap_or_default(),
-            if self.laggard { "是".into() } else { String::new() },
-            self.reasons.join("；"),
-            self.subordinates
-                .as_ref()
-                .map(|s| format!("{} 个，后进 {}，平均 {}", s.count, s.laggards, s.average))
-                .unwrap_or_default(),
-            self.over_claim.filter(|o| !o.is_zero()).map(|o| o.to_string()).unwrap_or_default(),
-        ]
+        crate::web::export::ranking_cells(self)
     }
 }
 

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
-use std::sync::Arc;
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
@@ -12,9 +11,9 @@ use serde::Serialize;
 use super::BadInput;
 use super::crawl::CrawlArgs;
 use super::output::{Format, Listing, print_listing};
-use crate::crawl::Fetcher;
-use crate::crawl::catalogue::{CatalogueProfile, CatalogueProgress, crawl_catalogues, has_catalogue};
-use crate::model::{CatalogueEntry, Finding, OrgCode, Unit};
+use crate::crawl::catalogue::{CatalogueProfile, has_catalogue};
+use crate::jobs::{self, CatalogueCrawl, CatalogueCrawlReport, Progress};
+use crate::model::{CatalogueEntry, OrgCode};
 use crate::store::Store;
 
 /// One entry as listed; the field names are the stable JSON/CSV names.
@@ -128,26 +127,6 @@ pub enum CrawlSide {
     Catalogue,
 }
 
-#[derive(Serialize)]
-struct CrawlSummary {
-    run: Option<String>,
-    kind: &'static str,
-    as_of: String,
-    units: usize,
-    reachable: usize,
-    pages: usize,
-    entries: usize,
-    findings: usize,
-    by_check: BTreeMap<String, usize>,
-    errors: Vec<UnitError>,
-}
-
-#[derive(Serialize)]
-struct UnitError {
-    unit: String,
-    error: String,
-}
-
 /// The catalogue side of `gongkai crawl`: crawls the selected units that have a
 /// `catalogue_url` and records one catalogue run. When `quiet_if_none` (both sides were asked
 /// for) and no selected unit has a catalogue, nothing is done or printed.
@@ -162,48 +141,14 @@ pub async fn crawl(
         None => CatalogueProfile::builtin(),
     }
     .map_err(|e| BadInput::new(e.to_string()))?;
-    let (day, observed_at) = super::crawl::as_of(args.as_of.as_deref())?;
-    let units: Vec<Unit> =
-        super::crawl::select_units(store, &args.units).await?.into_iter().filter(has_catalogue).collect();
-    if units.is_empty() && quiet_if_none && args.format != Format::Json {
+    let (day, observed_at) = jobs::crawl_instant(args.as_of.as_deref())?;
+    let units = jobs::select_units(store, &args.units).await?;
+    if quiet_if_none && args.format != Format::Json && !units.iter().any(has_catalogue) {
         return Ok(None);
     }
-    let mut config = profile.fetch.clone();
-    config.allow_private |= args.allow_private;
-    let fetcher = Fetcher::new(config).map_err(|e| BadInput::new(e.to_string()))?;
-    let progress = Arc::new(CatalogueProgress::default());
-    let (summary, outcomes) = if units.is_empty() {
-        (None, Vec::new())
-    } else {
-        let (summary, outcomes) =
-            crawl_catalogues(store, &fetcher, Arc::new(profile), &units, day, observed_at, progress).await?;
-        (Some(summary), outcomes)
-    };
-    let findings: Vec<&Finding> = outcomes.iter().flat_map(|o| &o.output.findings).collect();
-    let mut by_check = BTreeMap::new();
-    for finding in &findings {
-        *by_check.entry(finding.check.clone()).or_default() += 1;
-    }
-    let report = CrawlSummary {
-        run: summary.as_ref().map(|s| s.run.clone()),
-        kind: "catalogue",
-        as_of: day.to_string(),
-        units: units.len(),
-        reachable: summary.as_ref().map_or(0, |s| s.reachable),
-        pages: summary.as_ref().map_or(0, |s| s.pages),
-        entries: summary.as_ref().map_or(0, |s| s.entries),
-        findings: findings.len(),
-        by_check,
-        errors: summary
-            .as_ref()
-            .map(|s| {
-                s.errors
-                    .iter()
-                    .map(|(unit, error)| UnitError { unit: unit.clone(), error: error.clone() })
-                    .collect()
-            })
-            .unwrap_or_default(),
-    };
+    let request = CatalogueCrawl { profile, units, day, observed_at, allow_private: args.allow_private };
+    let CatalogueCrawlReport { summary: report, crawled: units, outcomes } =
+        jobs::crawl_catalogues(store, request, &Progress::default()).await?;
     if args.format == Format::Json {
         return Ok(Some(serde_json::to_value(&report)?));
     }

@@ -1,15 +1,12 @@
 //! `gongkai crawl` and `gongkai probe`: check the registered units' websites and record one
 //! crawl run with everything found (DESIGN.md §4, §6).
 
-use std::collections::{BTreeMap, HashMap};
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
+use chrono::Utc;
 use chrono_tz::Tz;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -21,8 +18,9 @@ use super::output::{Format, print_json};
 use crate::crawl::availability::{ProbeSample, availability};
 use crate::crawl::checks::CheckContext;
 use crate::crawl::profile::SiteProfile;
-use crate::crawl::site::{CrawlEnv, CrawlProgress, SiteOutcome, crawl_units, probe};
-use crate::model::{CrawlKind, Finding, Metric, OrgCode, Unit};
+use crate::crawl::site::{CrawlEnv, SiteOutcome, probe};
+use crate::jobs::{self, Progress, SiteCrawl, SiteSummary, count_by_check, has_website};
+use crate::model::{CrawlKind, Finding, Metric, Unit};
 use crate::store::{CrawlRunRecord, Store};
 
 /// What `crawl` and `probe` are asked to do.
@@ -44,61 +42,15 @@ fn load_profile(path: Option<&PathBuf>) -> Result<SiteProfile, BadInput> {
     .map_err(|e| BadInput::new(e.to_string()))
 }
 
-/// The as-of day and the instant findings are stamped with: now, or noon (Beijing time) of the
-/// given day so that a re-run for a past day is reproducible.
-pub(super) fn as_of(raw: Option<&str>) -> Result<(NaiveDate, DateTime<Utc>), BadInput> {
-    match raw {
-        None => {
-            let now = Utc::now();
-            Ok((now.with_timezone(&Shanghai).date_naive(), now))
-        }
-        Some(raw) => {
-            let day = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-                .map_err(|_| BadInput::new(format!("--as-of 日期“{raw}”无效，应为 YYYY-MM-DD")))?;
-            let noon = day
-                .and_hms_opt(12, 0, 0)
-                .and_then(|t| Shanghai.from_local_datetime(&t).single())
-                .ok_or_else(|| BadInput::new(format!("--as-of 日期 {day} 超出范围")))?;
-            Ok((day, noon.with_timezone(&Utc)))
-        }
-    }
-}
-
-/// The registered units to check: all, or those named by `--unit`.
-pub(super) async fn select_units(store: &Store, codes: &[String]) -> anyhow::Result<Vec<Unit>> {
-    let all = store.units().await?;
-    if all.is_empty() {
-        return Err(BadInput::new("还没有登记任何单位；请先运行 gongkai units import").into());
-    }
-    if codes.is_empty() {
-        return Ok(all);
-    }
-    let mut by_code: HashMap<OrgCode, Unit> = all.into_iter().map(|u| (u.code.clone(), u)).collect();
-    let mut selected = Vec::new();
-    for raw in codes {
-        let code = OrgCode::parse(raw).map_err(|e| BadInput::new(format!("单位代码“{raw}”无效：{e}")))?;
-        match by_code.remove(&code) {
-            Some(unit) => selected.push(unit),
-            None if selected.iter().any(|u: &Unit| u.code == code) => {}
-            None => return Err(BadInput::new(format!("未找到代码为 {code} 的单位")).into()),
-        }
-    }
-    Ok(selected)
-}
-
-fn has_website(unit: &Unit) -> bool {
-    unit.website.as_deref().is_some_and(|w| !w.trim().is_empty())
-}
-
-/// A progress bar on a terminal (sites done, pages, findings), hidden otherwise.
+/// A progress bar on a terminal (stage, units done, pages, findings), hidden otherwise.
 fn progress_bar(
     total: usize,
     format: Format,
-    progress: Arc<CrawlProgress>,
+    progress: Progress,
 ) -> (ProgressBar, tokio::task::JoinHandle<()>) {
     let bar = if format != Format::Json && io::stderr().is_terminal() {
         ProgressBar::new(total as u64).with_style(
-            ProgressStyle::with_template("检查网站 {bar:30} {pos}/{len} {msg} ({elapsed})")
+            ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} {msg} ({elapsed})")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         )
     } else {
@@ -107,44 +59,14 @@ fn progress_bar(
     let shown = bar.clone();
     let ticker = tokio::spawn(async move {
         loop {
-            shown.set_position(progress.sites_done.load(Ordering::Relaxed) as u64);
-            shown.set_message(format!(
-                "页面 {} · 问题 {}",
-                progress.pages.load(Ordering::Relaxed),
-                progress.findings.load(Ordering::Relaxed)
-            ));
+            let now = progress.snapshot();
+            shown.set_prefix(now.stage);
+            shown.set_position(now.done as u64);
+            shown.set_message(format!("页面 {} · 问题 {}", now.pages, now.found));
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     });
     (bar, ticker)
-}
-
-#[derive(Serialize)]
-struct Summary {
-    run: String,
-    kind: &'static str,
-    as_of: String,
-    sites: usize,
-    reachable: usize,
-    without_website: usize,
-    pages: usize,
-    findings: usize,
-    by_check: BTreeMap<String, usize>,
-    errors: Vec<SiteError>,
-}
-
-#[derive(Serialize)]
-struct SiteError {
-    unit: String,
-    error: String,
-}
-
-fn count_by_check(findings: &[Finding]) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for finding in findings {
-        *counts.entry(finding.check.clone()).or_default() += 1;
-    }
-    counts
 }
 
 /// Crawls the selected units' websites and records the run. With `--format json` the summary
@@ -152,60 +74,25 @@ fn count_by_check(findings: &[Finding]) -> BTreeMap<String, usize> {
 /// both sides.
 pub async fn crawl(store: &Store, args: CrawlArgs) -> anyhow::Result<Option<serde_json::Value>> {
     let profile = load_profile(args.profile.as_ref())?;
-    let (day, observed_at) = as_of(args.as_of.as_deref())?;
-    let selected = select_units(store, &args.units).await?;
-    let (units, without): (Vec<Unit>, Vec<Unit>) = selected.into_iter().partition(has_website);
-    let env = CrawlEnv::new(profile, args.allow_private, day, observed_at)
-        .map_err(|e| BadInput::new(e.to_string()))?;
-    let started_at = Utc::now();
-    let progress = Arc::new(CrawlProgress::default());
-    let (bar, ticker) = progress_bar(units.len(), args.format, progress.clone());
-    let outcomes = crawl_units(&env, units.clone(), progress).await;
+    let (day, observed_at) = jobs::crawl_instant(args.as_of.as_deref())?;
+    let units = jobs::select_units(store, &args.units).await?;
+    let progress = Progress::default();
+    let sites = units.iter().filter(|u| has_website(u)).count();
+    let (bar, ticker) = progress_bar(sites, args.format, progress.clone());
+    let request = SiteCrawl { profile, units, day, observed_at, allow_private: args.allow_private };
+    let report = jobs::crawl_sites(store, request, &progress).await;
     ticker.abort();
     bar.finish_and_clear();
-
-    let findings: Vec<Finding> = outcomes.iter().flat_map(|o| o.findings.iter().cloned()).collect();
-    let metrics: Vec<Metric> = outcomes.iter().flat_map(|o| o.metrics.iter().cloned()).collect();
-    let errors: Vec<SiteError> = outcomes
-        .iter()
-        .filter_map(|o| o.error.as_ref().map(|e| SiteError { unit: o.unit.to_string(), error: e.clone() }))
-        .collect();
-    let pages = outcomes.iter().map(|o| o.pages).sum();
-    let reachable = outcomes.iter().filter(|o| o.reachable).count();
-    let stats = serde_json::json!({
-        "sites": units.len(), "reachable": reachable, "pages": pages,
-        "findings": findings.len(), "errors": errors.len(), "without_website": without.len(),
-    });
-    let record = CrawlRunRecord {
-        kind: CrawlKind::Site,
-        as_of: observed_at,
-        started_at,
-        finished_at: Utc::now(),
-        units: units.iter().map(|u| u.code.clone()).collect(),
-        stats,
-    };
-    let run = store.record_crawl_run(&record, &findings, &metrics).await?;
-    let summary = Summary {
-        run,
-        kind: "site",
-        as_of: day.to_string(),
-        sites: units.len(),
-        reachable,
-        without_website: without.len(),
-        pages,
-        findings: findings.len(),
-        by_check: count_by_check(&findings),
-        errors,
-    };
+    let report = report?;
     if args.format == Format::Json {
-        return Ok(Some(serde_json::to_value(&summary)?));
+        return Ok(Some(serde_json::to_value(&report.summary)?));
     }
-    print_crawl_table(&summary, &units, &outcomes, &mut io::stdout().lock())?;
+    print_crawl_table(&report.summary, &report.crawled, &report.outcomes, &mut io::stdout().lock())?;
     Ok(None)
 }
 
 fn print_crawl_table(
-    summary: &Summary,
+    summary: &SiteSummary,
     units: &[Unit],
     outcomes: &[SiteOutcome],
     out: &mut impl Write,
@@ -275,8 +162,9 @@ pub async fn probe_all(store: &Store, args: CrawlArgs) -> anyhow::Result<()> {
     profile.spam.cloaking.enabled = false;
     let zone: Tz = profile.probe.time_zone.parse().map_err(|_| BadInput::new("probe.time_zone 无效"))?;
     let window = chrono::Duration::days(i64::from(profile.probe.window_days));
-    let (day, observed_at) = as_of(args.as_of.as_deref())?;
-    let units: Vec<Unit> = select_units(store, &args.units).await?.into_iter().filter(has_website).collect();
+    let (day, observed_at) = jobs::crawl_instant(args.as_of.as_deref())?;
+    let units: Vec<Unit> =
+        jobs::select_units(store, &args.units).await?.into_iter().filter(has_website).collect();
     let env = CrawlEnv::new(profile, args.allow_private, day, observed_at)
         .map_err(|e| BadInput::new(e.to_string()))?;
     let started_at = Utc::now();
