@@ -6,6 +6,7 @@ mod catalogue;
 mod check;
 mod evidence;
 mod org_code;
+mod rectification;
 mod unit;
 
 pub use account::{Account, AccountError, MIN_PASSWORD_CHARS, Role};
@@ -14,5 +15,9 @@ pub use check::{CHECKS, CheckInfo, check_info, is_check_id};
 pub use evidence::{CrawlKind, Finding, FindingStatus, Metric, SelfClaim, Source, UnitEvidence};
 pub use org_code::{
     OrgCode, OrgCodeError, credit_check_character, organisation_check_character, synthetic_credit_code,
+};
+pub use rectification::{
+    FindingEvent, MAX_RECTIFICATION_NOTE_CHARS, RectificationAction, RectificationError, RectificationSide,
+    status_label_zh,
 };
 pub use unit::{Unit, UnitKind, UnknownUnitKind};

@@ -47,6 +47,15 @@ pub enum AccountWriteError {
     Store(#[from] StoreError),
 }
 
+/// Changing an existing account failed in a way the user can fix.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountUpdateError {
+    #[error("账号“{0}”不存在")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 const ACCOUNT_FIELDS: &str =
     "id, username, password_hash, role, unit, inspector_group, display_name, disabled";
 
@@ -103,5 +112,79 @@ impl Store {
             .map_err(StoreError::query(context))?;
         let row: Option<AccountRow> = response.take(0).map_err(StoreError::query(context))?;
         row.map(<(Account, String)>::try_from).transpose()
+    }
+
+    /// Disables or re-enables an account, with the audit record. A disabled account cannot sign
+    /// in and its API tokens stop working; nothing else about it changes.
+    pub async fn set_account_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+        audit: AuditEntry,
+    ) -> Result<(), AccountUpdateError> {
+        self.update_account(username, "停用或启用账号", "SET disabled = $value", disabled, audit).await
+    }
+
+    /// Replaces an account's password hash (an argon2 PHC string), with the audit record.
+    pub async fn set_password_hash(
+        &self,
+        username: &str,
+        password_hash: &str,
+        audit: AuditEntry,
+    ) -> Result<(), AccountUpdateError> {
+        self.update_account(
+            username,
+            "修改密码",
+            "SET password_hash = $value",
+            password_hash.to_string(),
+            audit,
+        )
+        .await
+    }
+
+    /// The inspector accounts of a group, by username (no hashes; disabled ones included).
+    pub async fn inspectors_in(&self, group: &str) -> StoreResult<Vec<Account>> {
+        let context = "读取小组成员";
+        let mut response = self
+            .db()
+            .query(format!(
+                "SELECT {ACCOUNT_FIELDS} FROM account WHERE role = $role AND inspector_group = $group \
+                 ORDER BY username"
+            ))
+            .bind(("role", crate::model::Role::Inspector.as_str()))
+            .bind(("group", group.trim().to_string()))
+            .await
+            .map_err(StoreError::query(context))?;
+        let rows: Vec<AccountRow> = response.take(0).map_err(StoreError::query(context))?;
+        rows.into_iter().map(|row| <(Account, String)>::try_from(row).map(|(a, _)| a)).collect()
+    }
+
+    /// Applies one `SET` to an existing account in one transaction with the audit record.
+    async fn update_account<V: SurrealValue + Send + 'static>(
+        &self,
+        username: &str,
+        context: &'static str,
+        set: &'static str,
+        value: V,
+        audit: AuditEntry,
+    ) -> Result<(), AccountUpdateError> {
+        let id = RecordId::new("account", username);
+        let found = self
+            .transaction(context, async |txn| {
+                let mut response = txn
+                    .query(format!("UPDATE $id {set} RETURN VALUE id"))
+                    .bind(("id", id.clone()))
+                    .bind(("value", value))
+                    .await?
+                    .check()?;
+                let updated: Vec<RecordId> = response.take(0)?;
+                if updated.is_empty() {
+                    return Ok(false);
+                }
+                audit.write_in(txn).await?;
+                Ok(true)
+            })
+            .await?;
+        if found { Ok(()) } else { Err(AccountUpdateError::NotFound(username.to_string())) }
     }
 }

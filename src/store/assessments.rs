@@ -9,6 +9,7 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::assess::{RankedScore, Subordinates};
+use crate::model::OrgCode;
 
 /// A cycle to save: which rule set (with its exact text) scored it, as of when.
 #[derive(Debug, Clone)]
@@ -30,6 +31,20 @@ pub struct CycleInfo {
     pub created_at: DateTime<Utc>,
     pub ruleset_id: String,
     pub units: i64,
+    /// The cycle the dashboard shows by default ([`Store::set_current_cycle`]).
+    pub current: bool,
+    /// The rule set's title and version, read through the cycle's link to its rule set.
+    pub ruleset_title: Option<String>,
+    pub ruleset_version: Option<String>,
+}
+
+/// Choosing the current cycle failed in a way the user can fix.
+#[derive(Debug, thiserror::Error)]
+pub enum CycleError {
+    #[error("评估周期“{0}”不存在")]
+    UnknownCycle(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -109,6 +124,9 @@ impl ScoreRow {
         })
     }
 }
+
+const CYCLE_FIELDS: &str = "cycle, as_of, created_at, ruleset_id, units, current, \
+     ruleset.title AS ruleset_title, ruleset.version AS ruleset_version";
 
 const SCORE_FIELDS: &str = "cycle, unit, name, kind, parent_code, total, grade, veto, passed, rank, rank_in_kind, \
      previous_rank, rank_change, laggard, reasons, subordinates, self_claimed, over_claim, ruleset_id, ruleset_version, ruleset_hash";
@@ -198,7 +216,7 @@ impl Store {
         let context = "读取评估周期";
         let mut response = self
             .db()
-            .query("SELECT cycle, as_of, created_at, ruleset_id, units FROM assessment ORDER BY created_at, cycle")
+            .query(format!("SELECT {CYCLE_FIELDS} FROM assessment ORDER BY created_at, cycle"))
             .await
             .map_err(StoreError::query(context))?;
         response.take(0).map_err(StoreError::query(context))
@@ -236,5 +254,59 @@ impl Store {
                     .map_err(|e| StoreError::Corrupt { context: "score.explanation", message: e.to_string() })
             })
             .transpose()
+    }
+
+    /// Marks one cycle as the current one and every other as not, in one transaction with the
+    /// audit record.
+    pub async fn set_current_cycle(&self, cycle: &str, audit: AuditEntry) -> Result<(), CycleError> {
+        let id = RecordId::new("assessment", cycle);
+        let found = self
+            .transaction("设置当前评估周期", async |txn| {
+                let mut response =
+                    txn.query("SELECT VALUE cycle FROM $id").bind(("id", id.clone())).await?.check()?;
+                let found: Vec<String> = response.take(0)?;
+                if found.is_empty() {
+                    return Ok(false);
+                }
+                txn.query(
+                    "UPDATE assessment SET current = false WHERE current = true AND id != $id;
+                     UPDATE $id SET current = true;",
+                )
+                .bind(("id", id.clone()))
+                .await?
+                .check()?;
+                audit.write_in(txn).await?;
+                Ok(true)
+            })
+            .await?;
+        if found { Ok(()) } else { Err(CycleError::UnknownCycle(cycle.to_string())) }
+    }
+
+    /// The cycle the dashboard shows by default: the one marked current, else the newest.
+    pub async fn current_cycle(&self) -> StoreResult<Option<CycleInfo>> {
+        let context = "读取当前评估周期";
+        let mut response = self
+            .db()
+            .query(format!(
+                "SELECT {CYCLE_FIELDS} FROM assessment ORDER BY current DESC, created_at DESC, cycle DESC LIMIT 1"
+            ))
+            .await
+            .map_err(StoreError::query(context))?;
+        let cycles: Vec<CycleInfo> = response.take(0).map_err(StoreError::query(context))?;
+        Ok(cycles.into_iter().next())
+    }
+
+    /// One unit's score in one cycle, without reading the cycle's ranking.
+    pub async fn unit_score(&self, cycle: &str, unit: &OrgCode) -> StoreResult<Option<RankedScore>> {
+        let context = "读取单位得分";
+        let mut response = self
+            .db()
+            .query(format!("SELECT {SCORE_FIELDS} FROM score WHERE cycle = $cycle AND unit = $unit"))
+            .bind(("cycle", cycle.to_string()))
+            .bind(("unit", unit.to_string()))
+            .await
+            .map_err(StoreError::query(context))?;
+        let rows: Vec<ScoreRow> = response.take(0).map_err(StoreError::query(context))?;
+        rows.into_iter().next().map(ScoreRow::into_ranked).transpose()
     }
 }

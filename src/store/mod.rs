@@ -4,12 +4,18 @@
 
 mod accounts;
 mod assessments;
+mod assignments;
 mod audit;
 mod catalogue;
+mod conflict;
 mod error;
 mod findings;
+mod history;
 mod probes;
+mod rectification;
 mod self_assessment;
+mod settings;
+mod tokens;
 mod units;
 mod visits;
 
@@ -17,15 +23,20 @@ use surrealdb::Surreal;
 use surrealdb::engine::any::{self, Any};
 use surrealdb::opt::auth::Root;
 
-pub use accounts::AccountWriteError;
-pub use assessments::{CycleInfo, CycleRecord};
+pub use accounts::{AccountUpdateError, AccountWriteError};
+pub use assessments::{CycleError, CycleInfo, CycleRecord};
+pub use assignments::{AssignmentError, GroupSummary};
 pub use audit::{AuditEntry, AuditRecord};
 pub use error::{StoreError, StoreResult};
 pub use findings::{CrawlRunRecord, FindingFilter};
+pub use history::ScorePoint;
 pub use probes::ProbeRun;
-pub use self_assessment::SelfAssessmentOutcome;
+pub use rectification::RectificationWriteError;
+pub use self_assessment::{SelfAssessmentOutcome, SubmittedClaim};
+pub use settings::COOKIE_SECRET_BYTES;
+pub use tokens::{API_TOKEN_PREFIX, TokenError, TokenInfo};
 pub use units::ImportOutcome;
-pub use visits::VisitsOutcome;
+pub use visits::{VisitRecord, VisitsOutcome};
 
 /// The schema, applied idempotently at every connection.
 const SCHEMA: &str = include_str!("schema.surql");

@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use surrealdb::types::SurrealValue;
 
-use super::{AuditEntry, Store, StoreResult};
+use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::inspection::ClaimRow;
+use crate::model::{OrgCode, SelfClaim};
 
 /// Rows per statement; the import is still one transaction.
 const WRITE_CHUNK: usize = 1_000;
@@ -77,5 +78,45 @@ impl Store {
             })
             .await?;
         Ok(SelfAssessmentOutcome { units: items_by_unit.len(), claims: rows.len(), replaced })
+    }
+}
+
+/// A unit's claim as stored, with when it was submitted.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SubmittedClaim {
+    #[serde(flatten)]
+    pub claim: SelfClaim,
+    pub submitted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct StoredClaimRow {
+    item: String,
+    claimed: Decimal,
+    note: Option<String>,
+    submitted_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// A unit's current self-assessment claims, by item.
+    pub async fn self_claims_for(&self, unit: &OrgCode) -> StoreResult<Vec<SubmittedClaim>> {
+        let context = "读取自评结果";
+        let mut response = self
+            .db()
+            .query(
+                "SELECT item, claimed, note, submitted_at FROM self_assessment WHERE unit = $unit \
+                 ORDER BY item, submitted_at DESC",
+            )
+            .bind(("unit", unit.to_string()))
+            .await
+            .map_err(StoreError::query(context))?;
+        let rows: Vec<StoredClaimRow> = response.take(0).map_err(StoreError::query(context))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| SubmittedClaim {
+                claim: SelfClaim { unit: unit.clone(), item: row.item, claimed: row.claimed, note: row.note },
+                submitted_at: row.submitted_at,
+            })
+            .collect())
     }
 }

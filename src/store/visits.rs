@@ -96,3 +96,79 @@ impl Store {
         Ok(VisitsOutcome { visits: visits.len(), findings })
     }
 }
+
+/// A visit as a unit's page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VisitRecord {
+    /// The visit's id as text (`visit:…`).
+    pub id: String,
+    pub inspector: String,
+    pub group: Option<String>,
+    pub date: NaiveDate,
+    #[serde(serialize_with = "method_name")]
+    pub method: VisitMethod,
+    pub note: Option<String>,
+    /// Findings recorded on the visit.
+    pub findings: usize,
+}
+
+fn method_name<S: serde::Serializer>(method: &VisitMethod, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(method.as_str())
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct VisitRow {
+    id: RecordId,
+    inspector: String,
+    inspector_group: Option<String>,
+    date: NaiveDate,
+    method: String,
+    note: Option<String>,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct VisitFindingsRow {
+    visit: RecordId,
+    count: i64,
+}
+
+impl Store {
+    /// A unit's visits, newest first, each with how many findings it recorded.
+    pub async fn visits_for(&self, unit: &OrgCode) -> StoreResult<Vec<VisitRecord>> {
+        let context = "读取检查记录";
+        let mut response = self
+            .db()
+            .query(
+                "SELECT id, inspector, inspector_group, date, method, note, created_at FROM visit \
+                    WHERE unit = $unit ORDER BY date DESC, created_at DESC;
+                 SELECT visit, count() AS count FROM finding WHERE unit = $unit AND visit != NONE GROUP BY visit;",
+            )
+            .bind(("unit", unit.to_string()))
+            .await
+            .map_err(StoreError::query(context))?;
+        let rows: Vec<VisitRow> = response.take(0).map_err(StoreError::query(context))?;
+        let counts: std::collections::HashMap<String, usize> = response
+            .take::<Vec<VisitFindingsRow>>(1)
+            .map_err(StoreError::query(context))?
+            .into_iter()
+            .map(|row| (super::findings::record_key(&row.visit), row.count.max(0) as usize))
+            .collect();
+        rows.into_iter()
+            .map(|row| {
+                let id = super::findings::record_key(&row.id);
+                Ok(VisitRecord {
+                    method: VisitMethod::parse(&row.method).ok_or_else(|| StoreError::Corrupt {
+                        context: "visit",
+                        message: format!("未知的检查方式“{}”", row.method),
+                    })?,
+                    findings: counts.get(&id).copied().unwrap_or(0),
+                    id,
+                    inspector: row.inspector,
+                    group: row.inspector_group,
+                    date: row.date,
+                    note: row.note,
+                })
+            })
+            .collect()
+    }
+}

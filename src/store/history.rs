@@ -1,0 +1,104 @@
+//! A unit's history as its page shows it: its score in every cycle, and the audit records
+//! about it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use surrealdb::types::SurrealValue;
+
+use super::{AuditRecord, Store, StoreError, StoreResult};
+use crate::model::OrgCode;
+
+/// A unit's score in one cycle, for its trend chart.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScorePoint {
+    pub cycle: String,
+    /// The cycle's as-of date: the point's place on the time axis.
+    pub as_of: DateTime<Utc>,
+    pub ruleset_id: String,
+    pub total: Decimal,
+    pub rank: u32,
+    pub rank_in_kind: u32,
+    pub laggard: bool,
+    pub grade: Option<String>,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct HistoryRow {
+    cycle: String,
+    ruleset_id: String,
+    total: Decimal,
+    rank: i64,
+    rank_in_kind: i64,
+    laggard: bool,
+    grade: Option<String>,
+}
+
+#[derive(Debug, Clone, SurrealValue)]
+struct CycleDateRow {
+    cycle: String,
+    as_of: DateTime<Utc>,
+}
+
+impl Store {
+    /// A unit's score in every saved cycle, oldest as-of date first. The cycles' dates are read
+    /// apart and joined here: there are few cycles, and a score row does not carry its date.
+    pub async fn score_history(&self, unit: &OrgCode) -> StoreResult<Vec<ScorePoint>> {
+        let context = "读取历史得分";
+        let mut response = self
+            .db()
+            .query(
+                "SELECT cycle, ruleset_id, total, rank, rank_in_kind, laggard, grade FROM score WHERE unit = $unit;
+                 SELECT cycle, as_of FROM assessment;",
+            )
+            .bind(("unit", unit.to_string()))
+            .await
+            .map_err(StoreError::query(context))?;
+        let rows: Vec<HistoryRow> = response.take(0).map_err(StoreError::query(context))?;
+        let dates: HashMap<String, DateTime<Utc>> = response
+            .take::<Vec<CycleDateRow>>(1)
+            .map_err(StoreError::query(context))?
+            .into_iter()
+            .map(|row| (row.cycle, row.as_of))
+            .collect();
+        let corrupt = |message: String| StoreError::Corrupt { context: "score", message };
+        let rank = |n: i64| u32::try_from(n).map_err(|_| corrupt(format!("名次 {n} 无效")));
+        let mut points = rows
+            .into_iter()
+            .map(|row| {
+                let as_of = *dates
+                    .get(&row.cycle)
+                    .ok_or_else(|| corrupt(format!("得分所属的评估周期“{}”不存在", row.cycle)))?;
+                Ok(ScorePoint {
+                    as_of,
+                    ruleset_id: row.ruleset_id,
+                    total: row.total,
+                    rank: rank(row.rank)?,
+                    rank_in_kind: rank(row.rank_in_kind)?,
+                    laggard: row.laggard,
+                    grade: row.grade,
+                    cycle: row.cycle,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        points.sort_by(|a, b| a.as_of.cmp(&b.as_of).then_with(|| a.cycle.cmp(&b.cycle)));
+        Ok(points)
+    }
+
+    /// The newest audit records about one target (a unit code, a username, a cycle) first.
+    pub async fn audit_for_target(&self, target: &str, limit: usize) -> StoreResult<Vec<AuditRecord>> {
+        let context = "读取审计日志";
+        let mut response = self
+            .db()
+            .query(
+                "SELECT at, actor, action, target, detail FROM audit WHERE target = $target \
+                 ORDER BY at DESC LIMIT $limit",
+            )
+            .bind(("target", target.to_string()))
+            .bind(("limit", limit as i64))
+            .await
+            .map_err(StoreError::query(context))?;
+        response.take(0).map_err(StoreError::query(context))
+    }
+}
