@@ -9,7 +9,10 @@ mod self_assessment;
 mod visits;
 
 pub use self_assessment::{ClaimRow, SelfAssessmentFile, read_self_assessment};
-pub use visits::{PlannedVisit, VisitContext, VisitKey, VisitMethod, VisitsFile, read_visits};
+pub use visits::{
+    PlannedVisit, RowRules, VisitContext, VisitKey, VisitMethod, VisitRow, VisitRowText, VisitsFile,
+    check_problem, check_visit_row, read_visits,
+};
 
 /// The `unit` cell of a row: present, a valid code, and a registered unit. Both imports
 /// refer to units by code and must never record evidence about a unit the office has not

@@ -110,13 +110,60 @@ impl VisitsFile {
     }
 }
 
+/// One row's cells as text, as a CSV line or a web form gives them: trimmed, and `None` where
+/// the cell is empty.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VisitRowText<'a> {
+    pub unit: Option<&'a str>,
+    pub inspector: Option<&'a str>,
+    pub group: Option<&'a str>,
+    pub date: Option<&'a str>,
+    pub method: Option<&'a str>,
+    pub check: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub rectify_by: Option<&'a str>,
+}
+
+/// What one row is checked against: the registry, the rule sets whose `field.*` checks may be
+/// used (none: any well-formed `field.*` id), and the day no visit can be later than.
+#[derive(Debug, Clone, Copy)]
+pub struct RowRules<'a> {
+    pub units: &'a HashSet<OrgCode>,
+    pub rules: &'a [&'a RuleSet],
+    pub today: NaiveDate,
+}
+
 /// One row after its own checks.
-struct Row {
-    key: VisitKey,
-    group: Option<String>,
-    note: Option<String>,
-    check: Option<String>,
-    rectify_by: Option<NaiveDate>,
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitRow {
+    pub key: VisitKey,
+    pub group: Option<String>,
+    pub note: Option<String>,
+    pub check: Option<String>,
+    pub rectify_by: Option<NaiveDate>,
+}
+
+impl VisitRow {
+    /// The finding this row records, or `None` for a row that found nothing.
+    pub fn finding(&self) -> Option<Finding> {
+        let check = self.check.clone()?;
+        Some(Finding {
+            id: None,
+            unit: self.key.unit.clone(),
+            check,
+            source: Source::Inspector,
+            observed_at: self.key.date.and_time(NaiveTime::MIN).and_utc(),
+            url: None,
+            detail: serde_json::json!({
+                "inspector": self.key.inspector,
+                "group": self.group,
+                "method": self.key.method.as_str(),
+                "note": self.note,
+            }),
+            status: FindingStatus::Open,
+            rectify_by: self.rectify_by,
+        })
+    }
 }
 
 /// Parses and checks a visits file against the registry (and a rule set). Either every row
@@ -127,9 +174,21 @@ pub fn read_visits(bytes: &[u8], context: VisitContext<'_>) -> Result<VisitsFile
     let mut visits: Vec<PlannedVisit> = Vec::new();
     let mut visit_of: HashMap<VisitKey, usize> = HashMap::new();
 
+    let rules = RowRules { units: context.units, rules: context.rules.as_slice(), today: context.today };
     for (line, record) in &table.rows {
         let line = *line;
-        let Some(row) = check_row(&table, record, line, &context, &mut problems) else { continue };
+        let cells = VisitRowText {
+            unit: table.get(record, "unit"),
+            inspector: table.get(record, "inspector"),
+            group: table.get(record, "group"),
+            date: table.get(record, "date"),
+            method: table.get(record, "method"),
+            check: table.get(record, "check"),
+            note: table.get(record, "note"),
+            rectify_by: table.get(record, "rectify_by"),
+        };
+        let mut problem = |field: &str, message: String| problems.push(RowProblem::new(line, field, message));
+        let Some(row) = check_visit_row(&cells, rules, &mut problem) else { continue };
         if context.existing.contains(&row.key) {
             problems.push(RowProblem::new(
                 line,
@@ -164,7 +223,7 @@ pub fn read_visits(bytes: &[u8], context: VisitContext<'_>) -> Result<VisitsFile
             ));
             continue;
         }
-        match row.check {
+        match row.finding() {
             None => {
                 if let Some(note) = row.note {
                     visit.note = Some(match visit.note.take() {
@@ -173,22 +232,7 @@ pub fn read_visits(bytes: &[u8], context: VisitContext<'_>) -> Result<VisitsFile
                     });
                 }
             }
-            Some(check) => visit.findings.push(Finding {
-                id: None,
-                unit: row.key.unit.clone(),
-                check,
-                source: Source::Inspector,
-                observed_at: row.key.date.and_time(NaiveTime::MIN).and_utc(),
-                url: None,
-                detail: serde_json::json!({
-                    "inspector": row.key.inspector,
-                    "group": row.group,
-                    "method": row.key.method.as_str(),
-                    "note": row.note,
-                }),
-                status: FindingStatus::Open,
-                rectify_by: row.rectify_by,
-            }),
+            Some(finding) => visit.findings.push(finding),
         }
     }
     if visits.is_empty() && problems.is_empty() {
@@ -201,22 +245,24 @@ pub fn read_visits(bytes: &[u8], context: VisitContext<'_>) -> Result<VisitsFile
     }
 }
 
-/// Checks every field of one row, pushing all of its problems; `None` when any was found.
-fn check_row(
-    table: &Table,
-    record: &csv::StringRecord,
-    line: u64,
-    context: &VisitContext<'_>,
-    problems: &mut Vec<RowProblem>,
-) -> Option<Row> {
-    let before = problems.len();
-    let mut problem = |field: &str, message: String| problems.push(RowProblem::new(line, field, message));
+/// Checks every field of one row, reporting each problem by field name; `None` when any was
+/// found. Shared by the visits import and the inspectors' web form, so both accept exactly the
+/// same visits.
+pub fn check_visit_row(
+    cells: &VisitRowText<'_>,
+    context: RowRules<'_>,
+    problem: &mut impl FnMut(&str, String),
+) -> Option<VisitRow> {
+    let mut found = false;
+    let mut problem = |field: &str, message: String| {
+        found = true;
+        problem(field, message);
+    };
 
-    let unit =
-        super::registered_unit(table.get(record, "unit"), context.units).map_err(|m| problem("unit", m)).ok();
-    let inspector = text(table.get(record, "inspector"), MAX_NAME_CHARS, true, "inspector", &mut problem);
-    let group = text(table.get(record, "group"), MAX_NAME_CHARS, false, "group", &mut problem);
-    let date = match table.get(record, "date") {
+    let unit = super::registered_unit(cells.unit, context.units).map_err(|m| problem("unit", m)).ok();
+    let inspector = text(cells.inspector, MAX_NAME_CHARS, true, "inspector", &mut problem);
+    let group = text(cells.group, MAX_NAME_CHARS, false, "group", &mut problem);
+    let date = match cells.date {
         None => {
             problem("date", "必填".into());
             None
@@ -233,7 +279,7 @@ fn check_row(
             Ok(date) => Some(date),
         },
     };
-    let method = match table.get(record, "method") {
+    let method = match cells.method {
         None => {
             problem("method", "必填".into());
             None
@@ -244,17 +290,17 @@ fn check_row(
             None
         }),
     };
-    let check = table.get(record, "check").and_then(|raw| match check_problem(raw, context.rules) {
+    let check = cells.check.and_then(|raw| match check_problem(raw, context.rules) {
         Some(message) => {
             problem("check", message);
             None
         }
         None => Some(raw.to_string()),
     });
-    let note = text(table.get(record, "note"), MAX_NOTE_CHARS, false, "note", &mut problem);
-    let rectify_by = match table.get(record, "rectify_by") {
+    let note = text(cells.note, MAX_NOTE_CHARS, false, "note", &mut problem);
+    let rectify_by = match cells.rectify_by {
         None => None,
-        Some(_) if table.get(record, "check").is_none() => {
+        Some(_) if cells.check.is_none() => {
             problem("rectify_by", "未填写检查项（没有发现问题）的行不应填写整改期限".into());
             None
         }
@@ -271,10 +317,10 @@ fn check_row(
         },
     };
 
-    if problems.len() > before {
+    if found {
         return None;
     }
-    Some(Row {
+    Some(VisitRow {
         key: VisitKey { unit: unit?, inspector: inspector?, date: date?, method: method? },
         group,
         note,
@@ -283,8 +329,9 @@ fn check_row(
     })
 }
 
-/// Why a check id cannot be used, if it cannot.
-fn check_problem(raw: &str, rules: Option<&RuleSet>) -> Option<String> {
+/// Why a check id cannot be used, if it cannot: it must be in the vocabulary, or a `field.*`
+/// id declared by one of `rules` (any well-formed one when no rule set is given).
+pub fn check_problem(raw: &str, rules: &[&RuleSet]) -> Option<String> {
     if check_info(raw).is_some() {
         return None;
     }
@@ -293,12 +340,11 @@ fn check_problem(raw: &str, rules: Option<&RuleSet>) -> Option<String> {
             "“{raw}”不是已知的检查项；应为通用检查项（如 column.stale）或规则集定义的 field.* 检查项"
         ));
     }
-    match rules {
-        Some(rules) if rules.check_title(raw).is_none() => {
-            Some(format!("检查项“{raw}”未在规则集 {}（{}）中声明", rules.id(), rules.version()))
-        }
-        _ => None,
+    if rules.is_empty() || rules.iter().any(|rules| rules.check_title(raw).is_some()) {
+        return None;
     }
+    let named: Vec<String> = rules.iter().map(|r| format!("{}（{}）", r.id(), r.version())).collect();
+    Some(format!("检查项“{raw}”未在规则集 {} 中声明", named.join("、")))
 }
 
 /// A strict `YYYY-MM-DD` date (chrono alone would also take `2026-1-5`).

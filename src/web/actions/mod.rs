@@ -1,0 +1,6 @@
+//! What pages and the API change, done once for both (being written).
+
+pub mod finding;
+pub mod self_assessment;
+pub mod shipped_rules;
+pub mod visit;

@@ -1,0 +1,582 @@
+//! Crawls and assessments started from the browser. The work itself is the library's
+//! ([`crate::jobs`], the same code the CLI runs); this module checks the request, hands the
+//! work to the [`JobBoard`](crate::web::jobs::JobBoard) and shows its progress: a page that
+//! refreshes itself while the job runs (no JavaScript needed) and the same as JSON for scripts.
+
+use chrono::NaiveDate;
+use minijinja::context;
+use rocket::form::FromForm;
+use rocket::request::FlashMessage;
+use rocket::response::content::RawHtml;
+use rocket::response::{Flash, Redirect};
+use rocket::serde::json::Json;
+use rocket::{State, get, post, routes};
+use serde::Serialize;
+
+use super::{Posted, failed, local_time, parse_codes, ranking_href, record, registered_units, today};
+use crate::assess::LaggardCriteria;
+use crate::crawl::catalogue::CatalogueProfile;
+use crate::crawl::profile::SiteProfile;
+use crate::csrf_protected;
+use crate::jobs::{self, AssessRequest, CatalogueCrawl, JobError, Progress, SiteCrawl};
+use crate::model::Unit;
+use crate::rules::RuleSet;
+use crate::store::{AuditEntry, Store};
+use crate::web::csrf::CsrfForm;
+use crate::web::error::WebError;
+use crate::web::jobs::{JobKind, JobLink, JobState, JobSummary, JobView};
+use crate::web::session::CurrentUser;
+use crate::web::state::AppState;
+
+pub fn routes() -> Vec<rocket::Route> {
+    routes![jobs_page, job_page, job_status, start_crawl, start_assessment]
+}
+
+const PAGE: &str = "/office/jobs";
+
+/// The rule sets shipped with gongkai (scoring-rules/), compiled in so that the dashboard can
+/// assess without access to the source tree. The file name is the form's value.
+const SHIPPED_RULE_SETS: &[(&str, &str)] = &[
+    ("gov-website-2019.toml", include_str!("../../../../scoring-rules/gov-website-2019.toml")),
+    ("city-disclosure-2009.toml", include_str!("../../../../scoring-rules/city-disclosure-2009.toml")),
+];
+
+/// How many per-unit errors a crawl summary lists before saying "and N more".
+const ERRORS_LISTED: usize = 20;
+
+/// A shipped rule set as the form offers it.
+#[derive(Debug, Serialize)]
+struct RuleSetChoice {
+    file: &'static str,
+    id: String,
+    title: String,
+    version: String,
+}
+
+fn shipped_rule_set(file: &str) -> Result<(RuleSet, &'static str), String> {
+    let (name, text) = SHIPPED_RULE_SETS
+        .iter()
+        .find(|(name, _)| *name == file)
+        .ok_or_else(|| format!("规则集“{file}”不存在"))?;
+    let rule_set =
+        RuleSet::parse(text, name).map_err(|e| format!("规则集 {name} 有 {} 处错误", e.problems.len()))?;
+    Ok((rule_set, text))
+}
+
+fn rule_set_choices() -> Vec<RuleSetChoice> {
+    SHIPPED_RULE_SETS
+        .iter()
+        .filter_map(|(file, _)| match shipped_rule_set(file) {
+            Ok((rule_set, _)) => Some(RuleSetChoice {
+                file,
+                id: rule_set.id().to_string(),
+                title: rule_set.title().to_string(),
+                version: rule_set.version().to_string(),
+            }),
+            Err(error) => {
+                tracing::error!(file, %error, "shipped rule set does not load");
+                None
+            }
+        })
+        .collect()
+}
+
+/// A job as pages show it: the board's view plus local times and the bar's width.
+#[derive(Debug, Serialize)]
+struct JobRow {
+    #[serde(flatten)]
+    view: JobView,
+    started: String,
+    finished: Option<String>,
+    running: bool,
+    /// 0–100, for the progress bar.
+    percent: u64,
+    stage: String,
+    done: u64,
+    total: u64,
+    pages: u64,
+    found: u64,
+}
+
+impl From<JobView> for JobRow {
+    fn from(view: JobView) -> Self {
+        let number = |key: &str| view.progress.get(key).and_then(serde_json::Value::as_u64).unwrap_or(0);
+        let (done, total) = (number("done"), number("total"));
+        let running = view.state == JobState::Running;
+        let percent = match (running, total) {
+            (false, _) => 100,
+            (true, 0) => 0,
+            (true, total) => (done.min(total) * 100) / total,
+        };
+        JobRow {
+            started: local_time(view.started_at),
+            finished: view.finished_at.map(local_time),
+            running,
+            percent,
+            stage: view.progress.get("stage").and_then(|s| s.as_str()).unwrap_or_default().to_string(),
+            done,
+            total,
+            pages: number("pages"),
+            found: number("found"),
+            view,
+        }
+    }
+}
+
+#[get("/office/jobs")]
+async fn jobs_page(
+    state: &State<AppState>,
+    user: CurrentUser,
+    flash: Option<FlashMessage<'_>>,
+) -> Result<RawHtml<String>, WebError> {
+    user.require_office()?;
+    let jobs: Vec<JobRow> = state.jobs.jobs().into_iter().map(JobRow::from).collect();
+    let units = state.store.units().await?.len();
+    state.templates.page(
+        "office/jobs.html",
+        &user,
+        flash,
+        context! {
+            jobs => jobs,
+            rule_sets => rule_set_choices(),
+            today => today(),
+            units => units,
+            allow_private => state.config.allow_private,
+        },
+    )
+}
+
+#[get("/office/jobs/<id>")]
+async fn job_page(
+    state: &State<AppState>,
+    user: CurrentUser,
+    flash: Option<FlashMessage<'_>>,
+    id: u64,
+) -> Result<RawHtml<String>, WebError> {
+    user.require_office()?;
+    let job = state.jobs.job(id).map(JobRow::from).ok_or(WebError::NotFound)?;
+    state.templates.page("office/job.html", &user, flash, context! { job => job })
+}
+
+/// The job as JSON, for scripts that start a job and wait for it.
+#[get("/office/jobs/<id>/status")]
+async fn job_status(state: &State<AppState>, user: CurrentUser, id: u64) -> Result<Json<JobView>, WebError> {
+    user.require_office()?;
+    state.jobs.job(id).map(Json).ok_or(WebError::NotFound)
+}
+
+/// The day a job is "as of": the form's date, or today.
+fn as_of_day(raw: &str) -> Result<NaiveDate, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return NaiveDate::parse_from_str(&today(), "%Y-%m-%d").map_err(|e| e.to_string());
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| format!("日期“{raw}”无效，应为 YYYY-MM-DD"))
+}
+
+/// Which side of a unit a crawl checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, rocket::FromFormField)]
+enum Scope {
+    Both,
+    Site,
+    Catalogue,
+}
+
+impl Scope {
+    fn label(self) -> &'static str {
+        match self {
+            Scope::Both => "网站与公开目录",
+            Scope::Site => "网站",
+            Scope::Catalogue => "公开目录",
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Scope::Both => "both",
+            Scope::Site => "site",
+            Scope::Catalogue => "catalogue",
+        }
+    }
+}
+
+#[derive(FromForm)]
+struct CrawlForm {
+    #[field(default = String::new())]
+    csrf: String,
+    scope: Scope,
+    /// Empty: every registered unit.
+    #[field(default = String::new())]
+    units: String,
+    #[field(default = String::new())]
+    as_of: String,
+}
+
+#[derive(FromForm)]
+struct AssessForm {
+    #[field(default = String::new())]
+    csrf: String,
+    rule_set: String,
+    /// Empty: `<rule set id>-<day>`.
+    #[field(default = String::new())]
+    cycle: String,
+    #[field(default = String::new())]
+    as_of: String,
+    make_current: bool,
+}
+
+csrf_protected!(CrawlForm, AssessForm);
+
+fn started(id: u64) -> Posted {
+    Ok(Ok(Flash::success(Redirect::to(format!("{PAGE}/{id}")), format!("任务 {id} 已开始"))))
+}
+
+/// The units a crawl covers, or why it cannot run.
+async fn crawl_units(store: &Store, codes: &str) -> Result<Vec<Unit>, Result<String, WebError>> {
+    let all = store.units().await.map_err(|e| Err(e.into()))?;
+    if all.is_empty() {
+        return Err(Ok("还没有登记任何单位，请先在“单位”页导入单位名录".to_string()));
+    }
+    let codes = parse_codes(codes).map_err(Ok)?;
+    if codes.is_empty() {
+        return Ok(all);
+    }
+    registered_units(&all, &codes).map_err(Ok)
+}
+
+#[post("/office/jobs/crawl", data = "<form>")]
+async fn start_crawl(state: &State<AppState>, user: CurrentUser, form: CsrfForm<CrawlForm>) -> Posted {
+    user.require_office()?;
+    let day = match as_of_day(&form.as_of) {
+        Ok(day) => day,
+        Err(message) => return failed(PAGE, message),
+    };
+    let units = match crawl_units(&state.store, &form.units).await {
+        Ok(units) => units,
+        Err(Ok(message)) => return failed(PAGE, message),
+        Err(Err(error)) => return Err(error),
+    };
+    let everyone = form.units.trim().is_empty();
+    let scope = form.scope;
+    // A crawl of today is stamped now; one of a past day at noon that day, reproducibly.
+    let as_of =
+        if form.as_of.trim().is_empty() || day.to_string() == today() { None } else { Some(day.to_string()) };
+    let (day, observed_at) = match jobs::crawl_instant(as_of.as_deref()) {
+        Ok(instant) => instant,
+        Err(error) => return failed(PAGE, error.to_string()),
+    };
+    let title = format!(
+        "检查{} · {} · 截至 {day}",
+        scope.label(),
+        if everyone {
+            format!("全部 {} 个单位", units.len())
+        } else {
+            format!("{} 个指定单位", units.len())
+        }
+    );
+    let audit = AuditEntry::new(&user.account.username, "jobs.crawl").target(scope.as_str()).detail(
+        serde_json::json!({
+            "as_of": day.to_string(),
+            "units": if everyone { serde_json::json!("all") } else {
+                serde_json::json!(units.iter().map(|u| u.code.to_string()).collect::<Vec<_>>())
+            },
+            "allow_private": state.config.allow_private,
+        }),
+    );
+    let request = CrawlJob { scope, units, day, observed_at, allow_private: state.config.allow_private };
+    let progress = Progress::default();
+    let watcher = progress.clone();
+    let store = state.store.clone();
+    let started_job = state.jobs.start(
+        JobKind::Crawl,
+        title,
+        user.account.username.clone(),
+        move || serde_json::to_value(watcher.snapshot()).unwrap_or_default(),
+        move |id| async move {
+            let audit = with_job(audit, id);
+            finish(&progress, run_crawl(&store, audit, request, &progress).await)
+        },
+    );
+    match started_job {
+        Ok(id) => started(id),
+        Err(busy) => failed(PAGE, busy.to_string()),
+    }
+}
+
+#[post("/office/jobs/assess", data = "<form>")]
+async fn start_assessment(state: &State<AppState>, user: CurrentUser, form: CsrfForm<AssessForm>) -> Posted {
+    user.require_office()?;
+    let form = form.into_inner();
+    let (rule_set, source) = match shipped_rule_set(&form.rule_set) {
+        Ok(found) => found,
+        Err(message) => return failed(PAGE, message),
+    };
+    let day = match as_of_day(&form.as_of) {
+        Ok(day) => day,
+        Err(message) => return failed(PAGE, message),
+    };
+    let (day, cutoff) = match jobs::assessment_cutoff(Some(&day.to_string())) {
+        Ok(cutoff) => cutoff,
+        Err(error) => return failed(PAGE, error.to_string()),
+    };
+    let cycle = match cycle_name(&form.cycle, rule_set.id(), day) {
+        Ok(cycle) => cycle,
+        Err(message) => return failed(PAGE, message),
+    };
+    if state.store.units().await?.is_empty() {
+        return failed(PAGE, "还没有登记任何单位，请先在“单位”页导入单位名录");
+    }
+    let actor = user.account.username.clone();
+    let title = format!("{}（{} 版）· 周期 {cycle} · 截至 {day}", rule_set.title(), rule_set.version());
+    let audit = AuditEntry::new(&actor, "jobs.assess").target(cycle.clone()).detail(serde_json::json!({
+        "rule_set": rule_set.id(), "version": rule_set.version(), "as_of": day.to_string(),
+        "make_current": form.make_current,
+    }));
+    let request = AssessRequest {
+        rule_set,
+        source: source.to_string(),
+        criteria: LaggardCriteria::shipped(),
+        cycle: Some(cycle),
+        day,
+        cutoff,
+        actor: actor.clone(),
+        save: true,
+    };
+    let make_current = form.make_current;
+    let progress = Progress::default();
+    let watcher = progress.clone();
+    let store = state.store.clone();
+    let started_job = state.jobs.start(
+        JobKind::Assess,
+        title,
+        actor,
+        move || serde_json::to_value(watcher.snapshot()).unwrap_or_default(),
+        move |id| async move {
+            let audit = with_job(audit, id);
+            finish(&progress, run_assessment(&store, audit, request, make_current, &progress).await)
+        },
+    );
+    match started_job {
+        Ok(id) => started(id),
+        Err(busy) => failed(PAGE, busy.to_string()),
+    }
+}
+
+/// The cycle's id: the form's, or `<rule set id>-<day>` as the CLI names it.
+fn cycle_name(raw: &str, rule_set_id: &str, day: NaiveDate) -> Result<String, String> {
+    let cycle = raw.trim();
+    if cycle.is_empty() {
+        return Ok(format!("{rule_set_id}-{day}"));
+    }
+    if cycle.chars().count() > 64 || cycle.chars().any(char::is_control) {
+        return Err("周期名称最多 64 个字符，且不能含控制字符".to_string());
+    }
+    Ok(cycle.to_string())
+}
+
+/// Adds the job's id to a start record's detail, so the log ties the record to the job page.
+fn with_job(mut audit: AuditEntry, id: u64) -> AuditEntry {
+    if let serde_json::Value::Object(map) = &mut audit.detail {
+        map.insert("job".into(), serde_json::json!(id));
+    }
+    audit
+}
+
+/// Records the outcome in the progress as well, so the snapshot says how the job ended.
+fn finish(progress: &Progress, outcome: Result<JobSummary, String>) -> Result<JobSummary, String> {
+    match &outcome {
+        Ok(_) => progress.finish(),
+        Err(message) => progress.fail(message.clone()),
+    }
+    outcome
+}
+
+/// A crawl as the form asked for it.
+struct CrawlJob {
+    scope: Scope,
+    units: Vec<Unit>,
+    day: NaiveDate,
+    observed_at: chrono::DateTime<chrono::Utc>,
+    allow_private: bool,
+}
+
+async fn run_crawl(
+    store: &Store,
+    audit: AuditEntry,
+    job: CrawlJob,
+    progress: &Progress,
+) -> Result<JobSummary, String> {
+    record(store, audit).await.map_err(|e| e.to_string())?;
+    let mut summary = JobSummary::default();
+    let mut data = serde_json::Map::new();
+    if matches!(job.scope, Scope::Both | Scope::Site) {
+        let profile = SiteProfile::builtin().map_err(|e| e.to_string())?;
+        let request = SiteCrawl {
+            profile,
+            units: job.units.clone(),
+            day: job.day,
+            observed_at: job.observed_at,
+            allow_private: job.allow_private,
+        };
+        let report =
+            jobs::crawl_sites(store, request, progress).await.map_err(|e: JobError| e.to_string())?;
+        let s = &report.summary;
+        summary.lines.push(format!(
+            "检查网站 {} 个（可访问 {}，未登记网站 {}），抓取页面 {} 个，发现问题 {} 条",
+            s.sites, s.reachable, s.without_website, s.pages, s.findings
+        ));
+        list_errors(&mut summary.lines, s.errors.iter().map(|e| (&e.unit, &e.error)), "网站");
+        data.insert("site".into(), serde_json::to_value(s).unwrap_or_default());
+    }
+    if matches!(job.scope, Scope::Both | Scope::Catalogue) {
+        let profile = CatalogueProfile::builtin().map_err(|e| e.to_string())?;
+        let request = CatalogueCrawl {
+            profile,
+            units: job.units,
+            day: job.day,
+            observed_at: job.observed_at,
+            allow_private: job.allow_private,
+        };
+        let report =
+            jobs::crawl_catalogues(store, request, progress).await.map_err(|e: JobError| e.to_string())?;
+        let s = &report.summary;
+        if s.run.is_some() {
+            summary.lines.push(format!(
+                "检查公开目录 {} 个（可访问 {}），抓取页面 {} 个，读取条目 {} 条，发现问题 {} 条",
+                s.units, s.reachable, s.pages, s.entries, s.findings
+            ));
+        } else {
+            summary.lines.push("所选单位都没有登记公开目录地址，未检查公开目录".to_string());
+        }
+        list_errors(&mut summary.lines, s.errors.iter().map(|e| (&e.unit, &e.error)), "公开目录");
+        data.insert("catalogue".into(), serde_json::to_value(s).unwrap_or_default());
+    }
+    summary
+        .links
+        .push(JobLink { href: format!("{PAGE}#assess"), label: "用新的检查结果评分".into() });
+    summary.data = serde_json::Value::Object(data);
+    Ok(summary)
+}
+
+fn list_errors<'a>(
+    lines: &mut Vec<String>,
+    errors: impl ExactSizeIterator<Item = (&'a String, &'a String)>,
+    what: &str,
+) {
+    let count = errors.len();
+    for (unit, error) in errors.take(ERRORS_LISTED) {
+        lines.push(format!("单位 {unit} 的{what}检查出错：{error}"));
+    }
+    if count > ERRORS_LISTED {
+        lines.push(format!("另有 {} 个单位的{what}检查出错，未一一列出", count - ERRORS_LISTED));
+    }
+}
+
+async fn run_assessment(
+    store: &Store,
+    audit: AuditEntry,
+    request: AssessRequest,
+    make_current: bool,
+    progress: &Progress,
+) -> Result<JobSummary, String> {
+    record(store, audit).await.map_err(|e| e.to_string())?;
+    let actor = request.actor.clone();
+    let outcome = jobs::assess(store, request, progress).await.map_err(|e: JobError| e.to_string())?;
+    let mut summary = JobSummary {
+        lines: vec![format!(
+            "周期 {} 已评分：{} 个单位，合格 {}，单项否决 {}，后进 {}（规则集 {} {} 版，截至 {}）",
+            outcome.cycle,
+            outcome.units,
+            outcome.passed,
+            outcome.vetoed,
+            outcome.laggards,
+            outcome.rule_set,
+            outcome.version,
+            outcome.as_of
+        )],
+        links: vec![
+            JobLink {
+                href: ranking_href(&outcome.cycle),
+                label: format!("查看周期 {} 的排名", outcome.cycle),
+            },
+            JobLink { href: "/office/cycles".into(), label: "评估周期".into() },
+        ],
+        data: serde_json::to_value(&outcome).unwrap_or_default(),
+    };
+    if let Some(previous) = &outcome.previous_cycle {
+        summary.lines.push(format!("名次变化与上一周期 {previous} 相比"));
+    }
+    if make_current {
+        let audit = AuditEntry::new(actor, "cycles.set_current").target(outcome.cycle.clone());
+        store
+            .set_current_cycle(&outcome.cycle, audit)
+            .await
+            .map_err(|e| format!("评分已保存，但未能设为当前周期：{e}"))?;
+        summary.lines.push(format!("已将周期 {} 设为当前周期", outcome.cycle));
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_rule_set_loads() {
+        let choices = rule_set_choices();
+        assert_eq!(choices.len(), SHIPPED_RULE_SETS.len());
+        assert!(choices.iter().any(|c| c.id == "gov-website-2019"));
+    }
+
+    #[test]
+    fn cycles_are_named_after_the_rule_set_and_day_by_default() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+        assert_eq!(cycle_name("  ", "gov-website-2019", day).as_deref(), Ok("gov-website-2019-2026-11-30"));
+        assert_eq!(cycle_name(" 2026年度 ", "x", day).as_deref(), Ok("2026年度"));
+        assert!(cycle_name("a\nb", "x", day).is_err());
+        assert!(cycle_name(&"长".repeat(65), "x", day).is_err());
+    }
+
+    fn view(state: JobState, done: u64, total: u64) -> JobView {
+        JobView {
+            id: 1,
+            kind: JobKind::Crawl,
+            kind_label: "",
+            title: String::new(),
+            started_by: String::new(),
+            started_at: chrono::Utc::now(),
+            finished_at: None,
+            elapsed_seconds: 0,
+            state,
+            progress: serde_json::json!({ "stage": "抓取网站", "done": done, "total": total }),
+            summary: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn the_bar_is_full_when_done_and_never_overflows() {
+        assert_eq!(JobRow::from(view(JobState::Running, 1, 4)).percent, 25);
+        assert_eq!(JobRow::from(view(JobState::Running, 9, 4)).percent, 100);
+        assert_eq!(JobRow::from(view(JobState::Running, 0, 0)).percent, 0);
+        assert_eq!(JobRow::from(view(JobState::Finished, 0, 0)).percent, 100);
+    }
+
+    #[test]
+    fn a_running_job_page_refreshes_itself_and_a_finished_one_does_not() {
+        let templates =
+            crate::web::templates::Templates::new(crate::web::pages::TEMPLATES).expect("templates");
+        let render = |job: JobView| {
+            templates.render("office/job.html", context! { job => JobRow::from(job) }).expect("renders")
+        };
+        let running = render(view(JobState::Running, 1, 4));
+        assert!(running.contains(r#"<meta http-equiv="refresh" content="2">"#), "{running}");
+        assert!(running.contains("width: 25%") && running.contains("1 / 4"), "{running}");
+        let finished = render(JobView {
+            summary: Some(JobSummary { lines: vec!["周期 x 已评分".into()], ..Default::default() }),
+            ..view(JobState::Finished, 4, 4)
+        });
+        assert!(!finished.contains("http-equiv"), "{finished}");
+        assert!(finished.contains("周期 x 已评分"));
+    }
+}

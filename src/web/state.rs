@@ -1,0 +1,45 @@
+//! What every request handler shares: the store, the templates, the login throttle, the
+//! background jobs, and how the server was started.
+
+use std::net::IpAddr;
+
+use super::jobs::JobBoard;
+use super::templates::Templates;
+use super::throttle::LoginThrottle;
+use crate::store::Store;
+
+/// How `gongkai serve` (or `gongkai demo`) was asked to run.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    pub address: IpAddr,
+    pub port: u16,
+    /// Let crawls started from the dashboard reach loopback and private addresses (the demo
+    /// city and intranet deployments); without it such targets are refused, as on the CLI.
+    pub allow_private: bool,
+    /// Session lifetime in minutes; a session is refused after this even if the browser kept
+    /// the cookie.
+    pub session_minutes: i64,
+    /// Rocket's worker threads; `None` keeps Rocket's default (the number of cores).
+    pub workers: Option<usize>,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            address: IpAddr::from([127, 0, 0, 1]),
+            port: 8000,
+            allow_private: false,
+            session_minutes: 8 * 60,
+            workers: None,
+        }
+    }
+}
+
+/// Managed by Rocket; handlers take `&State<AppState>`.
+pub struct AppState {
+    pub store: Store,
+    pub templates: Templates,
+    pub throttle: LoginThrottle,
+    pub jobs: JobBoard,
+    pub config: WebConfig,
+}

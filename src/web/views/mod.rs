@@ -1,0 +1,3 @@
+//! What pages and the API show, assembled once for both (being written).
+pub mod ranking;
+pub mod unit_detail;
