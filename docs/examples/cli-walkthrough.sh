@@ -7,7 +7,7 @@
 #
 # The example database is rebuilt on every run (data/example); point --db elsewhere for real work.
 set -euo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")/../.."
 export GONGKAI_DB="surrealkv://data/example"
 rm -rf data/example
 gongkai() { cargo run --quiet -- "$@"; }

@@ -7,6 +7,7 @@ mod accounts;
 mod assess;
 mod catalogue;
 mod crawl;
+mod demo;
 mod findings;
 mod output;
 mod self_assess;
@@ -165,9 +166,49 @@ pub enum Command {
     #[command(subcommand)]
     Accounts(AccountsCommand),
     /// 启动网页看板与接口 — serve the web dashboard and API
-    Serve,
+    Serve(ServeArgs),
     /// 演示城市：一条命令体验全部功能 — everything on a self-contained demo city
-    Demo,
+    Demo(DemoArgs),
+}
+
+/// Where the dashboard listens.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// 监听地址 Address to listen on
+    #[arg(long, default_value = "127.0.0.1")]
+    pub address: std::net::IpAddr,
+    /// 端口 Port
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// 允许从看板发起的检查访问内网和本机地址 Let crawls started from the dashboard reach
+    /// loopback and private addresses
+    #[arg(long)]
+    pub allow_private: bool,
+}
+
+impl ServeArgs {
+    fn web_config(&self) -> crate::web::WebConfig {
+        crate::web::WebConfig {
+            address: self.address,
+            port: self.port,
+            allow_private: self.allow_private,
+            ..crate::web::WebConfig::default()
+        }
+    }
+}
+
+/// Where the demo city lives and is served.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// 演示数据库目录（每次运行重建；--db 对演示无效）Demo database directory, rebuilt on every run
+    #[arg(long, default_value = "data/demo")]
+    pub dir: PathBuf,
+    /// 监听地址 Address to listen on
+    #[arg(long, default_value = "127.0.0.1")]
+    pub address: std::net::IpAddr,
+    /// 端口 Port
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
 }
 
 #[derive(Debug, Subcommand)]
@@ -449,12 +490,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             result
         }
-        Command::Serve | Command::Demo => not_yet("serve / demo", 6),
+        Command::Serve(args) => {
+            let store = Store::connect(&config).await?;
+            eprintln!("网页看板 http://{}:{}/ （Ctrl-C 停止）", args.address, args.port);
+            let result = crate::web::serve(store.clone(), args.web_config()).await;
+            store.close().await;
+            Ok(result?)
+        }
+        Command::Demo(args) => {
+            // The demo's websites live on loopback, so crawls started from its dashboard must
+            // be allowed to reach them.
+            let web = crate::web::WebConfig {
+                address: args.address,
+                port: args.port,
+                allow_private: true,
+                ..crate::web::WebConfig::default()
+            };
+            demo::run(&args.dir, web).await
+        }
     }
-}
-
-fn not_yet(what: &str, issue: u32) -> anyhow::Result<()> {
-    Err(BadInput::new(format!("gongkai {what} 尚未实现（见 issue #{issue}）— not implemented yet")).into())
 }
 
 impl clap::ValueEnum for crate::model::Role {

@@ -172,12 +172,23 @@ fn csv_export_imports_again_unchanged_and_show_lists_children() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_with_exit_code_2() {
-    for args in [&["serve"][..], &["demo"]] {
-        let output = gongkai("mem://", args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        assert!(stderr(&output).contains("尚未实现"), "{args:?}: {}", stderr(&output));
-    }
+fn serve_reports_an_address_it_cannot_listen_on() {
+    // 192.0.2.1 (TEST-NET-1) is never an address of this machine.
+    let output = gongkai("mem://", &["serve", "--address", "192.0.2.1", "--port", "8123"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("网页服务无法启动"), "{}", stderr(&output));
+}
+
+#[test]
+fn demo_never_deletes_a_directory_it_did_not_make() {
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let precious = scratch.path().join("precious.txt");
+    std::fs::write(&precious, "keep").expect("file");
+    let dir = scratch.path().to_string_lossy().to_string();
+    let output = gongkai("mem://", &["demo", "--dir", &dir]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("不是演示数据库"), "{}", stderr(&output));
+    assert!(precious.exists());
 }
 
 #[test]

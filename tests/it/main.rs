@@ -2,12 +2,22 @@
 
 mod accounts;
 mod assessment;
+mod browser;
+mod browser_driver;
 mod catalogue;
 mod catalogue_fixtures;
 mod cli;
 mod crawl_fetch;
+mod demo;
 mod fixture_server;
 mod inspection;
 mod site_checks;
 mod support;
 mod units_store;
+mod web_api;
+mod web_auth;
+mod web_flows;
+mod web_leader;
+mod web_office;
+mod web_store;
+mod web_support;
