@@ -19,5 +19,6 @@ mod web_auth;
 mod web_flows;
 mod web_leader;
 mod web_office;
+mod web_roles;
 mod web_store;
 mod web_support;
