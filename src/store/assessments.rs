@@ -2,6 +2,7 @@
 //! explanation, written together so a cycle is never half there.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -36,6 +37,10 @@ pub struct CycleInfo {
     /// The rule set's title and version, read through the cycle's link to its rule set.
     pub ruleset_title: Option<String>,
     pub ruleset_version: Option<String>,
+    /// When the cycle record was last written; see [`Store::ranking_shared`].
+    #[surreal(default)]
+    #[serde(skip)]
+    pub saved_at: Option<DateTime<Utc>>,
 }
 
 /// Choosing the current cycle failed in a way the user can fix.
@@ -125,7 +130,7 @@ impl ScoreRow {
     }
 }
 
-const CYCLE_FIELDS: &str = "cycle, as_of, created_at, ruleset_id, units, current, \
+const CYCLE_FIELDS: &str = "cycle, as_of, created_at, ruleset_id, units, current, saved_at, \
      ruleset.title AS ruleset_title, ruleset.version AS ruleset_version";
 
 const SCORE_FIELDS: &str = "cycle, unit, name, kind, parent_code, total, grade, veto, passed, rank, rank_in_kind, \
@@ -220,6 +225,33 @@ impl Store {
             .await
             .map_err(StoreError::query(context))?;
         response.take(0).map_err(StoreError::query(context))
+    }
+
+    /// A cycle's ranking, best first, shared from memory while the cycle record is unchanged.
+    /// Dashboards read the same ranking for every request; reading it costs one small query for
+    /// the cycle's `saved_at` stamp instead of every score row.
+    pub async fn ranking_shared(&self, cycle: &str) -> StoreResult<Arc<Vec<RankedScore>>> {
+        let context = "读取排名";
+        let mut response = self
+            .db()
+            .query("SELECT VALUE saved_at FROM assessment WHERE cycle = $cycle")
+            .bind(("cycle", cycle.to_string()))
+            .await
+            .map_err(StoreError::query(context))?;
+        let stamps: Vec<Option<DateTime<Utc>>> = response.take(0).map_err(StoreError::query(context))?;
+        let Some(stamp) = stamps.into_iter().next() else {
+            return Ok(Arc::new(Vec::new()));
+        };
+        if let Some(stamp) = stamp
+            && let Some(rows) = self.rankings.get(cycle, stamp)
+        {
+            return Ok(rows);
+        }
+        let rows = Arc::new(self.ranking(cycle).await?);
+        if let Some(stamp) = stamp {
+            self.rankings.put(cycle, stamp, rows.clone());
+        }
+        Ok(rows)
     }
 
     /// A cycle's ranking, best first.

@@ -19,6 +19,10 @@ mod tokens;
 mod units;
 mod visits;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 use surrealdb::Surreal;
 use surrealdb::engine::any::{self, Any};
 use surrealdb::opt::auth::Root;
@@ -66,6 +70,33 @@ pub struct Store {
     db: Surreal<Any>,
     /// The embedded engine's lock file, which is released once the engine has shut down.
     lock_file: Option<std::path::PathBuf>,
+    /// Rankings read recently, shared by every clone of this handle.
+    rankings: Arc<RankingCache>,
+}
+
+/// Recently read rankings by cycle, each with the `saved_at` stamp of the cycle record it was
+/// read under; a newer stamp means the cycle was re-run and the entry is stale.
+#[derive(Debug, Default)]
+struct RankingCache {
+    entries: std::sync::Mutex<HashMap<String, (DateTime<Utc>, Arc<Vec<crate::assess::RankedScore>>)>>,
+}
+
+/// How many cycles' rankings are kept in memory.
+const CACHED_RANKINGS: usize = 16;
+
+impl RankingCache {
+    fn get(&self, cycle: &str, stamp: DateTime<Utc>) -> Option<Arc<Vec<crate::assess::RankedScore>>> {
+        let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries.get(cycle).filter(|(saved, _)| *saved == stamp).map(|(_, rows)| rows.clone())
+    }
+
+    fn put(&self, cycle: &str, stamp: DateTime<Utc>, rows: Arc<Vec<crate::assess::RankedScore>>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if entries.len() >= CACHED_RANKINGS && !entries.contains_key(cycle) {
+            entries.clear();
+        }
+        entries.insert(cycle.to_string(), (stamp, rows));
+    }
 }
 
 /// How long [`Store::close`] waits for the embedded engine: 200 × 25 ms = 5 s.
@@ -96,7 +127,7 @@ impl Store {
         }
         db.use_ns(NAMESPACE).use_db(DATABASE).await.map_err(StoreError::query("选择命名空间"))?;
         db.query(SCHEMA).await.and_then(|r| r.check()).map_err(|e| StoreError::Schema(e.to_string()))?;
-        Ok(Self { db, lock_file })
+        Ok(Self { db, lock_file, rankings: Arc::default() })
     }
 
     /// An in-memory store with the schema applied; for tests and dry runs.

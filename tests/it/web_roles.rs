@@ -362,3 +362,64 @@ async fn every_route_gives_each_role_exactly_what_it_may_have() {
     }
     assert!(wrong.is_empty(), "{} requests broke the role matrix:\n{}", wrong.len(), wrong.join("\n"));
 }
+
+/// The dashboard's in-memory ranking follows a re-run of the same cycle: a stale ranking would
+/// show leaders totals the store no longer holds.
+#[tokio::test]
+async fn a_shared_ranking_is_read_again_after_the_cycle_is_re_run() {
+    use chrono::Utc;
+    use gongkai::model::{CrawlKind, Finding, FindingStatus, Source};
+    use gongkai::store::CrawlRunRecord;
+
+    let city = City::new().await;
+    let assess = |cycle: &'static str| {
+        let store = city.store.clone();
+        async move {
+            let (day, cutoff) = jobs::assessment_cutoff(None).expect("today");
+            let request = AssessRequest {
+                rule_set: RuleSet::parse(RULES, "gov-website-2019.toml").expect("rules"),
+                source: RULES.into(),
+                criteria: gongkai::assess::LaggardCriteria::shipped(),
+                cycle: Some(cycle.into()),
+                day,
+                cutoff,
+                actor: "test".into(),
+                save: true,
+            };
+            jobs::assess(&store, request, &Progress::default()).await.expect("assess");
+        }
+    };
+    assess("shared").await;
+    let unit = city.units[1].clone();
+    let total_of = |rows: &[gongkai::assess::RankedScore]| {
+        rows.iter().find(|r| r.unit == unit.to_string()).map(|r| r.score).expect("scored")
+    };
+    let before = total_of(&city.store.ranking_shared("shared").await.expect("ranking"));
+    assert_eq!(before, total_of(&city.store.ranking_shared("shared").await.expect("again")));
+
+    let now = Utc::now();
+    let finding = Finding {
+        id: None,
+        unit: unit.clone(),
+        check: "link.broken".into(),
+        source: Source::Crawler,
+        observed_at: now,
+        url: Some("http://u2.example.cn/a".into()),
+        detail: serde_json::json!({}),
+        status: FindingStatus::Open,
+        rectify_by: None,
+    };
+    let run = CrawlRunRecord {
+        kind: CrawlKind::Site,
+        as_of: now,
+        started_at: now,
+        finished_at: now,
+        units: vec![unit.clone()],
+        stats: serde_json::json!({}),
+    };
+    city.store.record_crawl_run(&run, &[finding.clone(), finding.clone(), finding], &[]).await.expect("run");
+    assess("shared").await;
+    let after = total_of(&city.store.ranking_shared("shared").await.expect("after"));
+    assert!(after < before, "the re-run's lower total {after} is read, not the cached {before}");
+    assert_eq!(after, total_of(&city.store.ranking("shared").await.expect("direct")));
+}

@@ -179,10 +179,11 @@ fn find_cycle(cycles: &[CycleInfo], asked: &str) -> Result<CycleInfo, WebError> 
 }
 
 /// The filters applied to a ranking, best first order kept.
-pub fn filtered(rows: Vec<RankedScore>, kind: Option<UnitKind>, laggards_only: bool) -> Vec<RankedScore> {
-    rows.into_iter()
+pub fn filtered(rows: &[RankedScore], kind: Option<UnitKind>, laggards_only: bool) -> Vec<RankedScore> {
+    rows.iter()
         .filter(|row| kind.is_none_or(|k| row.kind == k))
         .filter(|row| !laggards_only || row.laggard)
+        .cloned()
         .collect()
 }
 
@@ -197,8 +198,8 @@ pub async fn ranking_rows(
     let Some(cycle) = chosen_cycle(store, cycle).await? else {
         return Ok(None);
     };
-    let rows = store.ranking(&cycle.cycle).await?;
-    Ok(Some((cycle, filtered(rows, kind, laggards_only))))
+    let rows = store.ranking_shared(&cycle.cycle).await?;
+    Ok(Some((cycle, filtered(&rows, kind, laggards_only))))
 }
 
 /// Assembles the ranking of `cycle` (default: the current cycle) with the filters applied.
@@ -211,14 +212,14 @@ pub async fn ranking_view(
     let (mut cycles, chosen) = cycles_and_choice(store, cycle).await?;
     cycles.reverse();
     let all = match &chosen {
-        Some(cycle) => store.ranking(&cycle.cycle).await?,
-        None => Vec::new(),
+        Some(cycle) => store.ranking_shared(&cycle.cycle).await?,
+        None => std::sync::Arc::new(Vec::new()),
     };
     let scale = match (&chosen, all.first()) {
         (Some(cycle), Some(top)) => Some(cycle_scale(store, &cycle.cycle, &top.unit).await?),
         _ => None,
     };
-    let cycle_summary = RankingSummary::of(&all);
+    let cycle_summary = RankingSummary::of(all.iter());
     let by_kind = UnitKind::ALL
         .into_iter()
         .filter_map(|k| {
@@ -230,7 +231,7 @@ pub async fn ranking_view(
             })
         })
         .collect();
-    let rows = filtered(all, kind, laggards_only);
+    let rows = filtered(&all, kind, laggards_only);
     Ok(RankingView {
         cycles,
         cycle: chosen,
@@ -313,10 +314,10 @@ mod tests {
             row("c", UnitKind::Department, dec!(50), false, true),
         ];
         let codes = |rows: Vec<RankedScore>| rows.into_iter().map(|r| r.unit).collect::<Vec<_>>();
-        assert_eq!(codes(filtered(rows.clone(), None, false)), ["a", "b", "c"]);
-        assert_eq!(codes(filtered(rows.clone(), Some(UnitKind::Department), false)), ["a", "c"]);
-        assert_eq!(codes(filtered(rows.clone(), None, true)), ["b", "c"]);
-        assert_eq!(codes(filtered(rows, Some(UnitKind::Department), true)), ["c"]);
+        assert_eq!(codes(filtered(&rows, None, false)), ["a", "b", "c"]);
+        assert_eq!(codes(filtered(&rows, Some(UnitKind::Department), false)), ["a", "c"]);
+        assert_eq!(codes(filtered(&rows, None, true)), ["b", "c"]);
+        assert_eq!(codes(filtered(&rows, Some(UnitKind::Department), true)), ["c"]);
     }
 
     #[test]
