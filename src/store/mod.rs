@@ -78,19 +78,22 @@ pub struct Store {
 /// read under; a newer stamp means the cycle was re-run and the entry is stale.
 #[derive(Debug, Default)]
 struct RankingCache {
-    entries: std::sync::Mutex<HashMap<String, (DateTime<Utc>, Arc<Vec<crate::assess::RankedScore>>)>>,
+    entries: std::sync::Mutex<HashMap<String, (DateTime<Utc>, SharedRanking)>>,
 }
+
+/// One cycle's ranking, best first, shared by every reader.
+type SharedRanking = Arc<Vec<crate::assess::RankedScore>>;
 
 /// How many cycles' rankings are kept in memory.
 const CACHED_RANKINGS: usize = 16;
 
 impl RankingCache {
-    fn get(&self, cycle: &str, stamp: DateTime<Utc>) -> Option<Arc<Vec<crate::assess::RankedScore>>> {
+    fn get(&self, cycle: &str, stamp: DateTime<Utc>) -> Option<SharedRanking> {
         let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         entries.get(cycle).filter(|(saved, _)| *saved == stamp).map(|(_, rows)| rows.clone())
     }
 
-    fn put(&self, cycle: &str, stamp: DateTime<Utc>, rows: Arc<Vec<crate::assess::RankedScore>>) {
+    fn put(&self, cycle: &str, stamp: DateTime<Utc>, rows: SharedRanking) {
         let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if entries.len() >= CACHED_RANKINGS && !entries.contains_key(cycle) {
             entries.clear();
