@@ -62,7 +62,7 @@ async fn inspector_visit_changes_the_score_the_unit_then_sees_only_its_own() {
 
     // The inspector records a visit that finds the site search unusable.
     browser.login("inspector1", PASSWORD).await;
-    assert_eq!(browser.path().await, "/inspector");
+    browser.wait_for_path("/inspector").await;
     assert!(browser.text().await.contains("乙局"), "the group's unit is listed");
     browser.screenshot("inspector-home").await;
     browser.open(&format!("/inspector/units/{visited}/visit")).await;
@@ -72,7 +72,7 @@ async fn inspector_visit_changes_the_score_the_unit_then_sees_only_its_own() {
     browser.fill("textarea[name='findings[0].note']", "站内搜索返回空白页").await;
     browser.screenshot("visit-form").await;
     browser.click("form.visit button[type=submit]:not([name=more])").await;
-    assert_eq!(browser.path().await, format!("/units/{visited}"));
+    browser.wait_for_path(&format!("/units/{visited}")).await;
     assert!(browser.text().await.contains("已保存检查记录"), "{}", browser.text().await);
 
     // The office re-assesses from the dashboard and waits for the job to finish.
@@ -81,6 +81,12 @@ async fn inspector_visit_changes_the_score_the_unit_then_sees_only_its_own() {
     browser.fill("form[action='/office/jobs/assess'] input[name=cycle]", "browser-after").await;
     browser.click("form[action='/office/jobs/assess'] input[name=make_current]").await;
     browser.click("form[action='/office/jobs/assess'] button[type=submit]").await;
+    for _ in 0..150 {
+        if browser.path().await.starts_with("/office/jobs/") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let mut finished = false;
     for _ in 0..120 {
         let text = browser.text().await;
@@ -107,7 +113,7 @@ async fn inspector_visit_changes_the_score_the_unit_then_sees_only_its_own() {
 
     // The unit signs in: its own page shows the new total and the finding that cost the points.
     browser.login("unit2", PASSWORD).await;
-    assert_eq!(browser.path().await, format!("/units/{visited}"));
+    browser.wait_for_path(&format!("/units/{visited}")).await;
     let text = browser.text().await;
     assert!(text.contains(&after.score.to_string()), "the new total {} is shown: {text}", after.score);
     assert!(text.contains("站内搜索不可用"), "the explanation names the finding: {text}");

@@ -115,6 +115,18 @@ impl Browser {
         self.client.current_url().await.expect("url").path().to_string()
     }
 
+    /// Waits (up to 15 s) until the browser is on `path` after a click that navigates; a click
+    /// returns before the next page has loaded. Fails with the page's text if it never gets there.
+    pub async fn wait_for_path(&self, path: &str) {
+        for _ in 0..150 {
+            if self.path().await == path {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the browser stayed on {} instead of {path}:\n{}", self.path().await, self.text().await);
+    }
+
     /// The visible text of the page body.
     pub async fn text(&self) -> String {
         self.client.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
@@ -149,6 +161,13 @@ impl Browser {
         self.fill("input[name=username]", username).await;
         self.fill("input[name=password]", password).await;
         self.click("form[action='/login'] button[type=submit]").await;
+        for _ in 0..150 {
+            if self.path().await != "/login" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{username} could not sign in:\n{}", self.text().await);
     }
 
     pub async fn screenshot(&self, name: &str) {
