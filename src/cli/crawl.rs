@@ -1,15 +1,13 @@
 //! `gongkai crawl` and `gongkai probe`: check the registered units' websites and record one
 //! crawl run with everything found (DESIGN.md §4, §6).
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 use chrono_tz::Tz;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use indicatif::{ProgressBar, ProgressStyle};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -42,33 +40,6 @@ fn load_profile(path: Option<&PathBuf>) -> Result<SiteProfile, BadInput> {
     .map_err(|e| BadInput::new(e.to_string()))
 }
 
-/// A progress bar on a terminal (stage, units done, pages, findings), hidden otherwise.
-fn progress_bar(
-    total: usize,
-    format: Format,
-    progress: Progress,
-) -> (ProgressBar, tokio::task::JoinHandle<()>) {
-    let bar = if format != Format::Json && io::stderr().is_terminal() {
-        ProgressBar::new(total as u64).with_style(
-            ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} {msg} ({elapsed})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        )
-    } else {
-        ProgressBar::hidden()
-    };
-    let shown = bar.clone();
-    let ticker = tokio::spawn(async move {
-        loop {
-            let now = progress.snapshot();
-            shown.set_prefix(now.stage);
-            shown.set_position(now.done as u64);
-            shown.set_message(format!("页面 {} · 问题 {}", now.pages, now.found));
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    });
-    (bar, ticker)
-}
-
 /// Crawls the selected units' websites and records the run. With `--format json` the summary
 /// is returned rather than printed, so that `gongkai crawl` can print one JSON document for
 /// both sides.
@@ -77,8 +48,7 @@ pub async fn crawl(store: &Store, args: CrawlArgs) -> anyhow::Result<Option<serd
     let (day, observed_at) = jobs::crawl_instant(args.as_of.as_deref())?;
     let units = jobs::select_units(store, &args.units).await?;
     let progress = Progress::default();
-    let sites = units.iter().filter(|u| has_website(u)).count();
-    let (bar, ticker) = progress_bar(sites, args.format, progress.clone());
+    let (bar, ticker) = super::progress::show(progress.clone(), args.format == Format::Json);
     let request = SiteCrawl { profile, units, day, observed_at, allow_private: args.allow_private };
     let report = jobs::crawl_sites(store, request, &progress).await;
     ticker.abort();

@@ -1,12 +1,9 @@
 //! `gongkai demo`: build the demo city into its own embedded database, print the demo accounts,
 //! and serve the dashboard (with the demo websites still running in this process).
 
-use std::io::{self, IsTerminal};
 use std::path::Path;
-use std::time::Duration;
 
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::BadInput;
 use crate::jobs::Progress;
@@ -39,37 +36,13 @@ fn reset_directory(dir: &Path) -> Result<(), BadInput> {
     Ok(())
 }
 
-/// A spinner with the current stage on a terminal; nothing otherwise.
-fn show_progress(progress: Progress) -> (ProgressBar, tokio::task::JoinHandle<()>) {
-    let bar = if io::stderr().is_terminal() {
-        ProgressBar::new(0).with_style(
-            ProgressStyle::with_template("{spinner} {prefix} {bar:25} {pos}/{len} {msg} ({elapsed})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        )
-    } else {
-        ProgressBar::hidden()
-    };
-    let shown = bar.clone();
-    let ticker = tokio::spawn(async move {
-        loop {
-            let now = progress.snapshot();
-            shown.set_prefix(now.stage);
-            shown.set_length(now.total as u64);
-            shown.set_position(now.done as u64);
-            shown.set_message(if now.pages > 0 { format!("页面 {}", now.pages) } else { String::new() });
-            tokio::time::sleep(Duration::from_millis(150)).await;
-        }
-    });
-    (bar, ticker)
-}
-
 pub async fn run(dir: &Path, web: WebConfig) -> anyhow::Result<()> {
     reset_directory(dir)?;
     let url = format!("surrealkv://{}", dir.display());
     let store = Store::connect(&StoreConfig::new(url)).await?;
     eprintln!("正在建立演示城市（268 个单位的网站与公开目录、检查、评分），数据库 {} …", dir.display());
     let progress = Progress::default();
-    let (bar, ticker) = show_progress(progress.clone());
+    let (bar, ticker) = super::progress::show(progress.clone(), false);
     let built = crate::demo::build(&store, &progress).await;
     ticker.abort();
     bar.finish_and_clear();

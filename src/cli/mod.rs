@@ -10,6 +10,7 @@ mod crawl;
 mod demo;
 mod findings;
 mod output;
+mod progress;
 mod self_assess;
 mod units;
 mod visits;

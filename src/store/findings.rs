@@ -29,18 +29,22 @@ struct NewFindingRow {
 
 /// A finding as read, with its id.
 #[derive(Debug, Clone, SurrealValue)]
-struct FindingRow {
+pub(super) struct FindingRow {
     id: RecordId,
-    unit: String,
-    check: String,
+    pub(super) unit: String,
+    pub(super) check: String,
     source: String,
     observed_at: DateTime<Utc>,
     url: Option<String>,
     detail: serde_json::Value,
     run: Option<RecordId>,
-    status: String,
+    pub(super) status: String,
     rectify_by: Option<NaiveDate>,
 }
+
+/// The fields a [`FindingRow`] is read from.
+pub(super) const FINDING_FIELDS: &str =
+    "id, unit, check, source, observed_at, url, detail, run, status, rectify_by";
 
 #[derive(Debug, Clone, SurrealValue)]
 struct NewMetricRow {
@@ -257,8 +261,7 @@ impl Store {
         let mut response = self
             .db()
             .query(format!(
-                "SELECT id, unit, check, source, observed_at, url, detail, run, status, rectify_by \
-                 FROM finding {where_clause} ORDER BY observed_at DESC, unit, check"
+                "SELECT {FINDING_FIELDS} FROM finding {where_clause} ORDER BY observed_at DESC, unit, check"
             ))
             .bind(("unit", filter.unit.as_ref().map(ToString::to_string)))
             .bind(("check", filter.check.clone()))

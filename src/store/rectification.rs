@@ -1,11 +1,12 @@
 //! The rectification loop in the store: one finding read by id, each move written with its
 //! event and audit record in one transaction, and the lists the loop's pages show.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use surrealdb::types::{RecordId, RecordIdKey, SurrealValue};
 
 use super::conflict::{CONFLICT_ATTEMPTS, is_conflict};
 use super::findings::record_key;
+use super::findings::{FINDING_FIELDS, FindingRow};
 use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::model::{
     Finding, FindingEvent, FindingStatus, OrgCode, RectificationAction, RectificationError, Role,
@@ -27,40 +28,6 @@ pub enum RectificationWriteError {
 
 /// A finding as read here. The same fields as the findings listing reads; kept apart so this
 /// module does not reach into `findings.rs`'s private row type.
-#[derive(Debug, Clone, SurrealValue)]
-struct FindingRow {
-    id: RecordId,
-    unit: String,
-    check: String,
-    source: String,
-    observed_at: DateTime<Utc>,
-    url: Option<String>,
-    detail: serde_json::Value,
-    status: String,
-    rectify_by: Option<NaiveDate>,
-}
-
-const FINDING_FIELDS: &str = "id, unit, check, source, observed_at, url, detail, status, rectify_by";
-
-impl TryFrom<FindingRow> for Finding {
-    type Error = StoreError;
-
-    fn try_from(row: FindingRow) -> Result<Self, Self::Error> {
-        let corrupt = |message: String| StoreError::Corrupt { context: "finding", message };
-        Ok(Finding {
-            id: Some(record_key(&row.id)),
-            unit: OrgCode::parse(&row.unit).map_err(|e| corrupt(format!("{}: {e}", row.unit)))?,
-            check: row.check,
-            source: row.source.parse().map_err(corrupt)?,
-            observed_at: row.observed_at,
-            url: row.url,
-            detail: row.detail,
-            status: row.status.parse().map_err(corrupt)?,
-            rectify_by: row.rectify_by,
-        })
-    }
-}
-
 #[derive(Debug, Clone, SurrealValue)]
 struct NewEventRow {
     finding: RecordId,
