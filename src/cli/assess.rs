@@ -172,17 +172,7 @@ pub async fn assess(store: &Store, args: AssessArgs<'_>) -> anyhow::Result<()> {
     match args.format {
         // Through a `Value` so the keys come out sorted, as they always have.
         Format::Json => print_json(&serde_json::to_value(&outcome)?, &mut io::stdout().lock())?,
-        _ => println!(
-            "周期 {} 已评分：{} 个单位，合格 {}，单项否决 {}，后进 {}（规则集 {} {}，截至 {}）",
-            outcome.cycle,
-            outcome.units,
-            outcome.passed,
-            outcome.vetoed,
-            outcome.laggards,
-            outcome.rule_set,
-            outcome.version,
-            outcome.as_of
-        ),
+        _ => println!("{}", outcome.summary_zh()),
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{DEMO_ACTOR, DemoError};
 use crate::assess::LaggardCriteria;
+use crate::crawl::FetchConfig;
 use crate::crawl::catalogue::CatalogueProfile;
 use crate::crawl::profile::SiteProfile;
 use crate::jobs::{self, AssessRequest, CatalogueCrawl, Progress, SiteCrawl};
@@ -54,23 +55,25 @@ pub struct DemoCycle {
 pub fn site_profile() -> Result<SiteProfile, DemoError> {
     let mut profile = SiteProfile::builtin().map_err(|e| DemoError::Crawl(e.to_string()))?;
     profile.max_concurrent_sites = CONCURRENT_SITES;
-    profile.fetch.min_gap_ms = 0;
-    profile.fetch.global_concurrency = CONCURRENT_SITES;
-    profile.fetch.connect_timeout_secs = TIMEOUT_SECS;
-    profile.fetch.total_timeout_secs = TIMEOUT_SECS;
-    profile.fetch.allow_private = true;
+    lift_politeness(&mut profile.fetch);
     Ok(profile)
+}
+
+/// The demo's servers are this process's own: no gap between requests, many at once, short
+/// timeouts, loopback allowed.
+fn lift_politeness(fetch: &mut FetchConfig) {
+    fetch.min_gap_ms = 0;
+    fetch.global_concurrency = CONCURRENT_SITES;
+    fetch.connect_timeout_secs = TIMEOUT_SECS;
+    fetch.total_timeout_secs = TIMEOUT_SECS;
+    fetch.allow_private = true;
 }
 
 /// The shipped catalogue profile with politeness lifted for the demo's own servers.
 pub fn catalogue_profile() -> Result<CatalogueProfile, DemoError> {
     let mut profile = CatalogueProfile::builtin().map_err(|e| DemoError::Crawl(e.to_string()))?;
     profile.max_concurrent_units = CONCURRENT_SITES;
-    profile.fetch.min_gap_ms = 0;
-    profile.fetch.global_concurrency = CONCURRENT_SITES;
-    profile.fetch.connect_timeout_secs = TIMEOUT_SECS;
-    profile.fetch.total_timeout_secs = TIMEOUT_SECS;
-    profile.fetch.allow_private = true;
+    lift_politeness(&mut profile.fetch);
     Ok(profile)
 }
 

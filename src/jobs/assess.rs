@@ -50,6 +50,23 @@ pub struct AssessOutcome {
     pub rows: Vec<RankedScore>,
 }
 
+impl AssessOutcome {
+    /// The one-sentence summary the command line prints and the dashboard's job page shows.
+    pub fn summary_zh(&self) -> String {
+        format!(
+            "周期 {} 已评分：{} 个单位，合格 {}，单项否决 {}，后进 {}（规则集 {} {} 版，截至 {}）",
+            self.cycle,
+            self.units,
+            self.passed,
+            self.vetoed,
+            self.laggards,
+            self.rule_set,
+            self.version,
+            self.as_of
+        )
+    }
+}
+
 /// Scores, ranks and (unless `save` is false) saves the cycle with its audit entry.
 pub async fn assess(
     store: &Store,

@@ -483,17 +483,7 @@ async fn run_assessment(
     let actor = request.actor.clone();
     let outcome = jobs::assess(store, request, progress).await.map_err(|e: JobError| e.to_string())?;
     let mut summary = JobSummary {
-        lines: vec![format!(
-            "周期 {} 已评分：{} 个单位，合格 {}，单项否决 {}，后进 {}（规则集 {} {} 版，截至 {}）",
-            outcome.cycle,
-            outcome.units,
-            outcome.passed,
-            outcome.vetoed,
-            outcome.laggards,
-            outcome.rule_set,
-            outcome.version,
-            outcome.as_of
-        )],
+        lines: vec![outcome.summary_zh()],
         links: vec![
             JobLink {
                 href: ranking_href(&outcome.cycle),
