@@ -21,9 +21,41 @@ pub fn hash_password(password: &str) -> Result<String, PasswordError> {
 }
 
 /// Whether `password` matches a stored hash. A malformed stored hash never matches.
+///
+/// argon2's working memory (19 MiB at the default parameters) is kept per thread and reused,
+/// rather than allocated for every check: the allocator would otherwise keep a freed copy in
+/// each thread's arena, and a login flood would grow the process by that much per thread.
 pub fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+    let Ok(hash) = PasswordHash::new(stored) else { return false };
+    WORKING_MEMORY.with(|memory| match memory.try_borrow_mut() {
+        Ok(mut memory) => verify_in(password, &hash, &mut memory).unwrap_or(false),
+        // Not reentrant in practice; fall back to the allocating check.
+        Err(_) => Argon2::default().verify_password(password.as_bytes(), &hash).is_ok(),
+    })
+}
+
+thread_local! {
+    static WORKING_MEMORY: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`verify_password`] with the caller's working memory; `None` for a hash it cannot read.
+fn verify_in(password: &str, hash: &PasswordHash<'_>, memory: &mut Vec<argon2::Block>) -> Option<bool> {
+    let expected = hash.hash?;
+    let algorithm = argon2::Algorithm::try_from(hash.algorithm).ok()?;
+    let version = match hash.version {
+        Some(version) => argon2::Version::try_from(version).ok()?,
+        None => argon2::Version::default(),
+    };
+    let params = argon2::Params::try_from(hash).ok()?;
+    let mut salt = [0u8; 64];
+    let salt = hash.salt?.decode_b64(&mut salt).ok()?;
+    memory.resize(params.block_count(), argon2::Block::default());
+    let mut out = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut memory[..])
+        .ok()?;
+    // `Output` compares in constant time.
+    Some(argon2::password_hash::Output::new(&out).ok()? == expected)
 }
 
 #[cfg(test)]
@@ -38,5 +70,17 @@ mod tests {
         assert!(!verify_password("政务公开2026?", &hash));
         assert!(!verify_password("政务公开2026!", "not a hash"));
         assert_ne!(hash, hash_password("政务公开2026!").expect("hash"), "salts differ");
+    }
+
+    #[test]
+    fn hashes_with_other_parameters_still_verify() {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let params = argon2::Params::new(8 * 1024, 3, 1, Some(24)).expect("params");
+        let argon = Argon2::new(argon2::Algorithm::Argon2i, argon2::Version::V0x10, params);
+        let hash = argon.hash_password(b"old-style-password", &salt).expect("hash").to_string();
+        assert!(verify_password("old-style-password", &hash), "{hash}");
+        assert!(!verify_password("old-style-passw0rd", &hash));
+        let default = hash_password("x-password-long").expect("hash");
+        assert!(verify_password("x-password-long", &default), "the same thread's memory is reused");
     }
 }

@@ -16,6 +16,9 @@ struct AccountRow {
     inspector_group: Option<String>,
     display_name: Option<String>,
     disabled: bool,
+    /// Absent on accounts made before sessions could be ended; reads as 0.
+    #[surreal(default)]
+    session_epoch: Option<i64>,
 }
 
 impl TryFrom<AccountRow> for (Account, String) {
@@ -57,7 +60,11 @@ pub enum AccountUpdateError {
 }
 
 const ACCOUNT_FIELDS: &str =
-    "id, username, password_hash, role, unit, inspector_group, display_name, disabled";
+    "id, username, password_hash, role, unit, inspector_group, display_name, disabled, session_epoch";
+
+/// Ends every session of the account: a session cookie names the epoch it was started in and
+/// is accepted only while the account is still in that epoch.
+const NEXT_EPOCH: &str = "session_epoch = (session_epoch ?? 0) + 1";
 
 impl Store {
     /// Creates an account with an already computed password hash. The record id is the
@@ -80,6 +87,7 @@ impl Store {
             inspector_group: account.inspector_group.clone(),
             display_name: account.display_name.clone(),
             disabled: account.disabled,
+            session_epoch: Some(0),
         };
         self.transaction("创建账号", async |txn| {
             txn.query("CREATE account CONTENT $row").bind(("row", row)).await?.check()?;
@@ -103,6 +111,26 @@ impl Store {
 
     /// One account with its password hash, for signing in.
     pub async fn account(&self, username: &str) -> StoreResult<Option<(Account, String)>> {
+        self.account_row(username).await?.map(<(Account, String)>::try_from).transpose()
+    }
+
+    /// One account with its session epoch, for checking a session cookie (one read).
+    pub async fn account_session(&self, username: &str) -> StoreResult<Option<(Account, i64)>> {
+        let Some(row) = self.account_row(username).await? else { return Ok(None) };
+        let epoch = row.session_epoch.unwrap_or(0);
+        let (account, _) = <(Account, String)>::try_from(row)?;
+        Ok(Some((account, epoch)))
+    }
+
+    /// One account with its password hash and session epoch, for signing in (one read).
+    pub async fn account_login(&self, username: &str) -> StoreResult<Option<(Account, String, i64)>> {
+        let Some(row) = self.account_row(username).await? else { return Ok(None) };
+        let epoch = row.session_epoch.unwrap_or(0);
+        let (account, hash) = <(Account, String)>::try_from(row)?;
+        Ok(Some((account, hash, epoch)))
+    }
+
+    async fn account_row(&self, username: &str) -> StoreResult<Option<AccountRow>> {
         let context = "读取账号";
         let mut response = self
             .db()
@@ -110,22 +138,45 @@ impl Store {
             .bind(("id", RecordId::new("account", username)))
             .await
             .map_err(StoreError::query(context))?;
-        let row: Option<AccountRow> = response.take(0).map_err(StoreError::query(context))?;
-        row.map(<(Account, String)>::try_from).transpose()
+        response.take(0).map_err(StoreError::query(context))
+    }
+
+    /// Ends every session of an account (signing out ends them on every device). Returns the
+    /// new epoch, which a session started from now on must carry; `None` for no such account.
+    pub async fn end_sessions(&self, username: &str) -> StoreResult<Option<i64>> {
+        let context = "结束会话";
+        let mut response = self
+            .db()
+            .query(format!("UPDATE $id SET {NEXT_EPOCH} RETURN VALUE session_epoch"))
+            .bind(("id", RecordId::new("account", username)))
+            .await
+            .and_then(|r| r.check())
+            .map_err(StoreError::query(context))?;
+        let epochs: Vec<i64> = response.take(0).map_err(StoreError::query(context))?;
+        Ok(epochs.into_iter().next())
     }
 
     /// Disables or re-enables an account, with the audit record. A disabled account cannot sign
-    /// in and its API tokens stop working; nothing else about it changes.
+    /// in and its API tokens stop working; its sessions end for good (re-enabling it does not
+    /// bring them back).
     pub async fn set_account_disabled(
         &self,
         username: &str,
         disabled: bool,
         audit: AuditEntry,
     ) -> Result<(), AccountUpdateError> {
-        self.update_account(username, "停用或启用账号", "SET disabled = $value", disabled, audit).await
+        self.update_account(
+            username,
+            "停用或启用账号",
+            "SET disabled = $value, session_epoch = (session_epoch ?? 0) + 1",
+            disabled,
+            audit,
+        )
+        .await
     }
 
-    /// Replaces an account's password hash (an argon2 PHC string), with the audit record.
+    /// Replaces an account's password hash (an argon2 PHC string), with the audit record, and
+    /// ends every session of the account (a stolen cookie dies with the old password).
     pub async fn set_password_hash(
         &self,
         username: &str,
@@ -135,7 +186,7 @@ impl Store {
         self.update_account(
             username,
             "修改密码",
-            "SET password_hash = $value",
+            "SET password_hash = $value, session_epoch = (session_epoch ?? 0) + 1",
             password_hash.to_string(),
             audit,
         )

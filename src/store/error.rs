@@ -14,6 +14,12 @@ pub enum StoreError {
     Connect { url: String, message: String },
     #[error("数据库登录失败（{url}）：{message}；请检查 --db-user / --db-pass")]
     SignIn { url: String, message: String },
+    #[error(
+        "连接数据库服务器 {url} 须提供用户名和密码：请用 --db-user / --db-pass（或环境变量 GONGKAI_DB_USER / GONGKAI_DB_PASS）指定；不再默认使用 root/root"
+    )]
+    MissingCredentials { url: String },
+    #[error("备份或恢复失败：{0}")]
+    Backup(String),
     #[error("应用数据库结构失败：{0}")]
     Schema(String),
     #[error("数据库操作失败（{context}）：{source}")]

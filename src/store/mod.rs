@@ -6,13 +6,16 @@ mod accounts;
 mod assessments;
 mod assignments;
 mod audit;
+mod backup;
 mod catalogue;
 mod conflict;
 mod error;
 mod findings;
 mod history;
+mod notifications;
 mod probes;
 mod rectification;
+mod schedule;
 mod self_assessment;
 mod settings;
 mod tokens;
@@ -34,11 +37,17 @@ pub use audit::{AuditEntry, AuditRecord};
 pub use error::{StoreError, StoreResult};
 pub use findings::{CrawlRunRecord, FindingFilter};
 pub use history::ScorePoint;
-pub use probes::ProbeRun;
+pub use notifications::{
+    NewNotice, Notice, NoticeDelivery, NoticeFinding, NoticeSection, NoticeUnit, NoticeWriteError, notice_id,
+};
+pub use probes::{ProbeDay, ProbeRun, ProbeSampleRecord};
 pub use rectification::RectificationWriteError;
+pub use schedule::{SCHEDULE_SETTING, SCHEDULER_LEASE, ScheduleRunRecord, job_lease};
 pub use self_assessment::{SelfAssessmentOutcome, SubmittedClaim};
 pub use settings::COOKIE_SECRET_BYTES;
-pub use tokens::{API_TOKEN_PREFIX, TokenError, TokenInfo};
+pub use tokens::{
+    API_TOKEN_PREFIX, MAX_TOKEN_DAYS, TokenError, TokenGrant, TokenInfo, TokenScope, TokenSpec,
+};
 pub use units::ImportOutcome;
 pub use visits::{VisitRecord, VisitsOutcome};
 
@@ -72,6 +81,8 @@ pub struct Store {
     lock_file: Option<std::path::PathBuf>,
     /// Rankings read recently, shared by every clone of this handle.
     rankings: Arc<RankingCache>,
+    /// When each API token's use was last written, so that not every request writes.
+    token_stamps: Arc<tokens::TokenStamps>,
 }
 
 /// Recently read rankings by cycle, each with the `saved_at` stamp of the cycle record it was
@@ -120,17 +131,24 @@ impl Store {
         } else {
             None
         };
+        // A server is never signed in to with made-up credentials (root/root would work on a
+        // carelessly started server, and hide that gongkai was not configured).
+        let credentials = match (scheme, &config.username, &config.password) {
+            ("ws" | "wss", Some(user), Some(pass)) if !user.is_empty() && !pass.is_empty() => {
+                Some((user.clone(), pass.clone()))
+            }
+            ("ws" | "wss", _, _) => return Err(StoreError::MissingCredentials { url: url.into() }),
+            _ => None,
+        };
         let db = any::connect(url).await.map_err(|e| connect_error(url, &e))?;
-        if matches!(scheme, "ws" | "wss") {
-            let username = config.username.clone().unwrap_or_else(|| "root".into());
-            let password = config.password.clone().unwrap_or_else(|| "root".into());
+        if let Some((username, password)) = credentials {
             db.signin(Root { username, password })
                 .await
                 .map_err(|e| StoreError::SignIn { url: url.into(), message: e.to_string() })?;
         }
         db.use_ns(NAMESPACE).use_db(DATABASE).await.map_err(StoreError::query("选择命名空间"))?;
         db.query(SCHEMA).await.and_then(|r| r.check()).map_err(|e| StoreError::Schema(e.to_string()))?;
-        Ok(Self { db, lock_file, rankings: Arc::default() })
+        Ok(Self { db, lock_file, rankings: Arc::default(), token_stamps: Arc::default() })
     }
 
     /// An in-memory store with the schema applied; for tests and dry runs.

@@ -1,6 +1,7 @@
 //! CSRF protection. Rocket has none built in, so every form that changes something is read
 //! through [`CsrfForm`], which refuses the post unless its `csrf` field matches the session's
-//! token; JSON writes through the API need an API token or the `X-CSRF-Token` header.
+//! token; JSON writes through the API need an API token with the `write` scope or the
+//! `X-CSRF-Token` header.
 
 use rocket::data::{Data, FromData, Outcome};
 use rocket::form::{Form, FromForm};
@@ -8,7 +9,8 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Request};
 
 use super::error::{WebError, note_guard_error};
-use super::session::{AuthVia, CurrentUser, same_secret};
+use super::session::{AuthVia, CurrentUser, RequestScope, same_secret};
+use crate::store::TokenScope;
 
 /// A form that carries the session's CSRF token in a field named `csrf`.
 pub trait CsrfProtected {
@@ -96,8 +98,22 @@ impl<'r> FromRequest<'r> for ApiWriter {
             rocket::outcome::Outcome::Error(error) => return rocket::outcome::Outcome::Error(error),
             rocket::outcome::Outcome::Forward(status) => return rocket::outcome::Outcome::Forward(status),
         };
-        let header_ok = request.headers().get_one("X-CSRF-Token").is_some_and(|t| same_secret(t, &user.csrf));
-        if user.via == AuthVia::Token || header_ok {
+        let allowed = match user.via {
+            // A read-only token never writes, whatever its account's role.
+            AuthVia::Token => {
+                let scope = request.local_cache(|| RequestScope(None)).0;
+                if scope != Some(TokenScope::Write) {
+                    let error = WebError::ReadOnlyToken;
+                    note_guard_error(request, &error);
+                    return rocket::outcome::Outcome::Error((Status::Forbidden, error));
+                }
+                true
+            }
+            AuthVia::Session => {
+                request.headers().get_one("X-CSRF-Token").is_some_and(|t| same_secret(t, &user.csrf))
+            }
+        };
+        if allowed {
             rocket::outcome::Outcome::Success(ApiWriter(user))
         } else {
             rocket::outcome::Outcome::Error((Status::Forbidden, WebError::Csrf))

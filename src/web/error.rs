@@ -20,11 +20,16 @@ pub enum WebError {
     NotFound,
     #[error("表单已过期或来源不明，请刷新页面后重试")]
     Csrf,
+    #[error("该 API 令牌只读，不能用于修改数据")]
+    ReadOnlyToken,
     /// Bad input from a form or an API body; the message names the field.
     #[error("{0}")]
     BadRequest(String),
     #[error("登录失败次数过多，请 {minutes} 分钟后再试")]
     Throttled { minutes: i64 },
+    /// Too many password checks running and waiting (a login flood): refused at once.
+    #[error("服务器繁忙，请稍后再试")]
+    Busy,
     #[error("数据库错误：{0}")]
     Store(#[from] StoreError),
     #[error("内部错误：{0}")]
@@ -35,10 +40,11 @@ impl WebError {
     pub fn status(&self) -> Status {
         match self {
             WebError::Unauthorized => Status::Unauthorized,
-            WebError::Forbidden | WebError::Csrf => Status::Forbidden,
+            WebError::Forbidden | WebError::Csrf | WebError::ReadOnlyToken => Status::Forbidden,
             WebError::NotFound => Status::NotFound,
             WebError::BadRequest(_) => Status::UnprocessableEntity,
             WebError::Throttled { .. } => Status::TooManyRequests,
+            WebError::Busy => Status::ServiceUnavailable,
             WebError::Store(_) | WebError::Internal(_) => Status::InternalServerError,
         }
     }
@@ -54,8 +60,14 @@ pub struct GuardMessage(pub String);
 
 /// Keeps `error`'s message for the catcher and returns the error's status.
 pub fn note_guard_error(request: &Request<'_>, error: &WebError) -> Status {
-    request.local_cache(|| GuardMessage(error.to_string()));
-    error.status()
+    let status = error.status();
+    if status.code >= 500 {
+        // The catcher shows its generic text; the details are for the log only.
+        tracing::error!(path = %request.uri().path(), error = %error, "request failed");
+    } else {
+        request.local_cache(|| GuardMessage(error.to_string()));
+    }
+    status
 }
 
 /// Whether a request is for the JSON API (errors as JSON) or a page (errors as HTML).
@@ -63,13 +75,25 @@ pub fn is_api(request: &Request<'_>) -> bool {
     request.uri().path().as_str().starts_with("/api/")
 }
 
+/// What a person or script is told about a server-side failure: never the database's or the
+/// program's own error text (it names tables, queries, paths); that goes to the log only.
+pub const GENERIC_SERVER_ERROR: &str = "服务器内部错误，请稍后重试或联系公开办";
+
 impl<'r> Responder<'r, 'static> for WebError {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         let status = self.status();
-        if status.code >= 500 {
-            tracing::error!(path = %request.uri(), error = %self, "request failed");
+        let message = match &self {
+            WebError::Store(_) | WebError::Internal(_) => {
+                tracing::error!(path = %request.uri().path(), error = %self, "request failed");
+                GENERIC_SERVER_ERROR.to_string()
+            }
+            other => other.to_string(),
+        };
+        let mut response = error_response(request, status, &message)?;
+        if matches!(self, WebError::Busy) {
+            response.set_raw_header("Retry-After", "2");
         }
-        error_response(request, status, &self.to_string())
+        Ok(response)
     }
 }
 
@@ -119,3 +143,34 @@ refusals_are_bad_requests!(
     crate::store::TokenError { store: Store },
     crate::store::CycleError { store: Store, not_found: UnknownCycle },
 );
+
+#[cfg(test)]
+mod tests {
+    use rocket::local::asynchronous::Client;
+    use rocket::{get, routes};
+
+    use super::WebError;
+
+    #[get("/broken")]
+    fn broken() -> Result<(), WebError> {
+        Err(WebError::Internal("SELECT password_hash FROM account: connection refused at /srv/db".into()))
+    }
+
+    #[get("/api/broken")]
+    fn api_broken() -> Result<(), WebError> {
+        Err(WebError::Internal("SELECT password_hash FROM account".into()))
+    }
+
+    #[tokio::test]
+    async fn server_errors_show_a_generic_message_and_keep_details_for_the_log() {
+        let rocket = rocket::build().mount("/", routes![broken, api_broken]);
+        let client = Client::untracked(rocket).await.expect("client");
+        for path in ["/broken", "/api/broken"] {
+            let response = client.get(path).dispatch().await;
+            assert_eq!(response.status().code, 500);
+            let body = response.into_string().await.unwrap_or_default();
+            assert!(!body.contains("SELECT") && !body.contains("/srv/db"), "{path}: {body}");
+            assert!(body.contains("服务器内部错误") || body.contains("500"), "{path}: {body}");
+        }
+    }
+}

@@ -9,9 +9,12 @@ pub mod access;
 pub mod actions;
 pub mod api;
 pub mod charts;
+pub mod client;
 pub mod csrf;
 pub mod error;
 pub mod export;
+pub mod hashing;
+pub mod headers;
 pub mod jobs;
 pub mod pages;
 pub mod session;
@@ -55,8 +58,14 @@ pub async fn build(store: Store, config: WebConfig) -> Result<Rocket<Build>, Ser
         secret_key: SecretKey::from(&secret[..]),
         log_level: LogLevel::Critical,
         cli_colors: false,
+        // The client's address is the TCP peer's unless a trusted proxy forwarded it
+        // (`client::ClientAddr`); Rocket's default would believe `X-Real-IP` from anyone.
+        ip_header: None,
+        // Registry files and pasted registries up to 10 MB (a pasted text field counts
+        // against "string"), with room for the multipart envelope.
         limits: Limits::default()
             .limit("form", 256.kibibytes())
+            .limit("string", 11.mebibytes())
             .limit("data-form", 16.mebibytes())
             .limit("file", 16.mebibytes()),
         ..rocket::Config::release_default()
@@ -68,10 +77,13 @@ pub async fn build(store: Store, config: WebConfig) -> Result<Rocket<Build>, Ser
         store,
         templates,
         throttle: throttle::LoginThrottle::default(),
+        passwords: hashing::PasswordGate::default(),
         jobs: jobs::JobBoard::default(),
         config,
     };
+    let security_headers = headers::SecurityHeaders::new(state.config.public_url.as_deref());
     Ok(rocket::custom(rocket_config)
+        .attach(security_headers)
         .manage(state)
         .mount("/", pages::routes())
         .mount("/api/v1", api::routes())
@@ -129,7 +141,7 @@ struct Caught(Status, &'static str);
 impl<'r> Responder<'r, 'static> for Caught {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         let note = &request.local_cache(|| error::GuardMessage(String::new())).0;
-        let message = if note.is_empty() { self.1 } else { note.as_str() };
+        let message = if note.is_empty() || self.0.code >= 500 { self.1 } else { note.as_str() };
         error::error_response(request, self.0, message)
     }
 }

@@ -1,6 +1,11 @@
 //! Who is asking: a signed-in person (a private, expiring session cookie) or a script (an API
 //! token in `Authorization: Bearer …`). The account is re-read on every request, so disabling
 //! an account takes effect at once rather than when its cookie expires.
+//!
+//! A cookie alone is not a session: it names the account's session epoch when it was issued,
+//! and the account's current epoch must still match (one read, the same one that fetches the
+//! account). Signing out, changing or resetting the password and disabling the account move the
+//! epoch on, so every cookie issued before — including copies — stops working at once.
 
 use chrono::Utc;
 use rocket::http::{Cookie, CookieJar, SameSite, Status};
@@ -10,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::error::WebError;
 use super::state::AppState;
 use crate::model::Account;
+use crate::store::TokenScope;
 
 /// The session cookie: encrypted and authenticated by Rocket's private cookies.
 pub const SESSION_COOKIE: &str = "gk_session";
@@ -23,6 +29,8 @@ struct SessionCookie {
     csrf: String,
     /// Expiry, seconds since the epoch: checked here, not only by the browser.
     exp: i64,
+    /// The account's session epoch when the session started.
+    e: i64,
 }
 
 /// How the caller proved who they are.
@@ -50,11 +58,17 @@ pub fn random_token() -> String {
     hex::encode(bytes)
 }
 
-/// Starts a session for `username`; returns its CSRF token.
-pub fn start_session(cookies: &CookieJar<'_>, username: &str, minutes: i64) -> String {
+/// What an API token used for this request may do, kept for [`super::csrf::ApiWriter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestScope(pub Option<TokenScope>);
+
+/// Starts a session for `username` in the account's current session `epoch`; returns its CSRF
+/// token.
+pub fn start_session(cookies: &CookieJar<'_>, username: &str, epoch: i64, minutes: i64) -> String {
     let csrf = random_token();
     let expires = Utc::now() + chrono::Duration::minutes(minutes);
-    let value = SessionCookie { u: username.to_string(), csrf: csrf.clone(), exp: expires.timestamp() };
+    let value =
+        SessionCookie { u: username.to_string(), csrf: csrf.clone(), exp: expires.timestamp(), e: epoch };
     let text = serde_json::to_string(&value).unwrap_or_default();
     let mut cookie = Cookie::new(SESSION_COOKIE, text);
     cookie.set_http_only(true);
@@ -86,8 +100,13 @@ async fn resolve(request: &Request<'_>) -> Result<Option<CurrentUser>, String> {
         let Some(token) = header.strip_prefix("Bearer ").map(str::trim) else {
             return Ok(None);
         };
-        let account = state.store.account_for_token(token).await.map_err(|e| e.to_string())?;
-        return Ok(account.map(|account| CurrentUser { account, csrf: String::new(), via: AuthVia::Token }));
+        let grant = state.store.token_grant(token).await.map_err(|e| e.to_string())?;
+        request.local_cache(|| RequestScope(grant.as_ref().map(|g| g.scope)));
+        return Ok(grant.map(|g| CurrentUser {
+            account: g.account,
+            csrf: String::new(),
+            via: AuthVia::Token,
+        }));
     }
     let Some(cookie) = request.cookies().get_private(SESSION_COOKIE) else {
         return Ok(None);
@@ -98,11 +117,10 @@ async fn resolve(request: &Request<'_>) -> Result<Option<CurrentUser>, String> {
     if session.exp <= Utc::now().timestamp() {
         return Ok(None);
     }
-    let account = state.store.account(&session.u).await.map_err(|e| e.to_string())?;
+    let account = state.store.account_session(&session.u).await.map_err(|e| e.to_string())?;
     Ok(account
-        .map(|(account, _hash)| account)
-        .filter(|account| !account.disabled)
-        .map(|account| CurrentUser { account, csrf: session.csrf, via: AuthVia::Session }))
+        .filter(|(account, epoch)| !account.disabled && *epoch == session.e)
+        .map(|(account, _)| CurrentUser { account, csrf: session.csrf, via: AuthVia::Session }))
 }
 
 #[rocket::async_trait]

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use super::hashing::PasswordGate;
 use super::jobs::JobBoard;
 use super::templates::Templates;
 use super::throttle::LoginThrottle;
@@ -21,6 +22,12 @@ pub struct WebConfig {
     pub session_minutes: i64,
     /// Rocket's worker threads; `None` keeps Rocket's default (the number of cores).
     pub workers: Option<usize>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`); from anyone
+    /// else, forwarding headers are ignored and the peer's address is the client's.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// The address people use (`--public-url`). When it is `https://…`, TLS ends in front of
+    /// gongkai: cookies are marked `Secure` and HSTS is sent.
+    pub public_url: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -31,6 +38,8 @@ impl Default for WebConfig {
             allow_private: false,
             session_minutes: 8 * 60,
             workers: None,
+            trusted_proxies: Vec::new(),
+            public_url: None,
         }
     }
 }
@@ -40,6 +49,8 @@ pub struct AppState {
     pub store: Store,
     pub templates: Templates,
     pub throttle: LoginThrottle,
+    /// Limits how many password hashes run at once.
+    pub passwords: PasswordGate,
     pub jobs: JobBoard,
     pub config: WebConfig,
 }

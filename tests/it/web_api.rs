@@ -113,7 +113,6 @@ async fn a_unit_token_reads_its_own_unit_and_nothing_else() {
         format!("/api/v1/units/{unit3}"),
         format!("/api/v1/units/{unit3}/findings"),
         format!("/api/v1/units/{unit3}/visits"),
-        path_of(&city.other_finding),
         "/api/v1/rankings".to_string(),
         "/api/v1/accounts".to_string(),
         "/api/v1/groups/mine".to_string(),
@@ -123,6 +122,9 @@ async fn a_unit_token_reads_its_own_unit_and_nothing_else() {
         assert_eq!(error["status"], 403, "{path}");
         assert!(error["error"].as_str().is_some_and(|e| !e.is_empty()), "{path}: {error}");
     }
+    // Another unit's finding is "not found", exactly like one that does not exist.
+    let (status, _) = get(&client, &path_of(&city.other_finding), Some(&token)).await;
+    assert_eq!(status, Status::NotFound);
     let (status, error) = get(&client, &format!("/api/v1/units/{unit3}"), Some(&token)).await;
     assert_eq!(status, Status::Forbidden);
     assert!(!error.to_string().contains("丙局"), "nothing of the other unit leaks: {error}");

@@ -216,3 +216,175 @@ async fn a_disabled_account_loses_its_session_at_the_next_request() {
         .expect("disable");
     assert_eq!(client.get("/account").dispatch().await.status(), Status::SeeOther);
 }
+
+/// The session cookie's value as the browser holds it (encrypted), to replay from elsewhere.
+fn session_cookie(client: &rocket::local::asynchronous::Client) -> String {
+    client.cookies().get("gk_session").map(|c| c.value().to_string()).expect("signed in")
+}
+
+/// The status of GET /account with only the copied session cookie, from a browser that never
+/// signed in.
+async fn replay(city: &City, cookie: &str) -> Status {
+    let thief = city.client().await;
+    let copied = rocket::http::Cookie::new("gk_session", cookie.to_string());
+    thief.get("/account").cookie(copied).dispatch().await.status()
+}
+
+#[tokio::test]
+async fn a_cookie_copied_before_logout_is_refused_after_it() {
+    let city = City::new().await;
+    let (client, csrf) = city.signed_in("leader1").await;
+    let copied = session_cookie(&client);
+    assert_eq!(replay(&city, &copied).await, Status::Ok, "the copy works while the session lives");
+    let (other_device, _) = city.signed_in("leader1").await;
+    post_form(&client, "/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(replay(&city, &copied).await, Status::SeeOther, "the copy died with the logout");
+    assert_eq!(
+        other_device.get("/account").dispatch().await.status(),
+        Status::SeeOther,
+        "signing out ends the account's sessions on every device"
+    );
+    login(&client, "leader1", PASSWORD).await;
+    assert_eq!(client.get("/account").dispatch().await.status(), Status::Ok, "a new login works");
+}
+
+#[tokio::test]
+async fn a_password_change_ends_every_other_session_but_keeps_this_one() {
+    let city = City::new().await;
+    let (client, csrf) = city.signed_in("inspector1").await;
+    let copied = session_cookie(&client);
+    assert_eq!(replay(&city, &copied).await, Status::Ok);
+    let new_password = "a-much-better-passphrase";
+    let response = post_form(
+        &client,
+        "/account/password",
+        &[("csrf", &csrf), ("current", PASSWORD), ("new_password", new_password), ("repeat", new_password)],
+    )
+    .await;
+    assert_eq!(location(&response), "/account");
+    assert_eq!(replay(&city, &copied).await, Status::SeeOther, "the copy died with the old password");
+    assert_eq!(client.get("/account").dispatch().await.status(), Status::Ok, "the changer stays signed in");
+}
+
+#[tokio::test]
+async fn an_office_reset_or_disabling_ends_sessions_for_good() {
+    let city = City::new().await;
+    let (office, office_csrf) = city.signed_in("office1").await;
+    let (victim, _) = city.signed_in("unit1").await;
+    let copied = session_cookie(&victim);
+    assert_eq!(replay(&city, &copied).await, Status::Ok);
+    let reset = "reset-by-the-office-1";
+    post_form(
+        &office,
+        "/office/accounts/password",
+        &[("csrf", &office_csrf), ("username", "unit1"), ("password", reset), ("repeat", reset)],
+    )
+    .await;
+    assert_eq!(replay(&city, &copied).await, Status::SeeOther, "a reset ends the old sessions");
+
+    let (victim, _) = {
+        let client = city.client().await;
+        let csrf = login(&client, "unit3", PASSWORD).await;
+        (client, csrf)
+    };
+    let copied = session_cookie(&victim);
+    assert_eq!(replay(&city, &copied).await, Status::Ok);
+    for disabled in ["true", "false"] {
+        post_form(
+            &office,
+            "/office/accounts/disabled",
+            &[("csrf", &office_csrf), ("username", "unit3"), ("disabled", disabled)],
+        )
+        .await;
+    }
+    assert_eq!(replay(&city, &copied).await, Status::SeeOther, "re-enabling does not revive old cookies");
+    login(&city.client().await, "unit3", PASSWORD).await;
+}
+
+/// Posts a failed login from `peer` with extra headers; returns the status.
+async fn failed_login(
+    client: &rocket::local::asynchronous::Client,
+    username: &str,
+    peer: &str,
+    headers: &[(&'static str, String)],
+) -> Status {
+    let page = client.get("/login").dispatch().await.into_string().await.expect("page");
+    let mut request =
+        client.post("/login").remote(peer.parse().expect("socket address")).header(ContentType::Form).body(
+            form(&[("csrf", &csrf_from(&page)), ("username", username), ("password", "wrong-password-123")]),
+        );
+    for (name, value) in headers {
+        request = request.header(Header::new(*name, value.clone()));
+    }
+    request.dispatch().await.status()
+}
+
+#[tokio::test]
+async fn forged_address_headers_do_not_reset_the_throttle_and_spraying_is_limited() {
+    let city = City::new().await;
+    let client = city.client().await;
+    let peer = "198.51.100.20:40000";
+    for n in 0..5 {
+        let status = failed_login(&client, "leader1", peer, &[("X-Real-IP", format!("10.9.0.{n}"))]).await;
+        assert_eq!(status, Status::Unauthorized, "attempt {n}");
+    }
+    let status = failed_login(&client, "leader1", peer, &[("X-Real-IP", "10.9.1.1".into())]).await;
+    assert_eq!(status, Status::TooManyRequests, "a new X-Real-IP is not a new client");
+
+    // One guess at each of many accounts from one address: the address locks.
+    let sprayer = "198.51.100.21:40000";
+    let mut statuses = Vec::new();
+    for n in 0..12 {
+        let headers = [("X-Real-IP", format!("10.8.0.{n}")), ("X-Forwarded-For", format!("10.7.0.{n}"))];
+        statuses.push(failed_login(&client, &format!("user{n}"), sprayer, &headers).await);
+    }
+    assert_eq!(statuses[..10], [Status::Unauthorized; 10]);
+    assert_eq!(statuses[10..], [Status::TooManyRequests; 2], "spraying is limited per address");
+    // Someone at another address is not locked out.
+    let status = failed_login(&client, "office1", "198.51.100.22:40000", &[]).await;
+    assert_eq!(status, Status::Unauthorized);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled() {
+    let city = City::new().await;
+    let config = gongkai::web::WebConfig {
+        trusted_proxies: vec!["127.0.0.1".parse().expect("ip")],
+        ..gongkai::web::WebConfig::default()
+    };
+    let client = rocket::local::asynchronous::Client::tracked(
+        gongkai::web::build(city.store.clone(), config).await.expect("rocket"),
+    )
+    .await
+    .expect("client");
+    let proxy = "127.0.0.1:50000";
+    for n in 0..10 {
+        let xff = [("X-Forwarded-For", "6.6.6.6, 203.0.113.5".to_string())];
+        assert_eq!(failed_login(&client, &format!("spray{n}"), proxy, &xff).await, Status::Unauthorized);
+    }
+    let locked = [("X-Forwarded-For", "1.2.3.4, 203.0.113.5".to_string())];
+    assert_eq!(failed_login(&client, "spray-next", proxy, &locked).await, Status::TooManyRequests);
+    let other = [("X-Forwarded-For", "203.0.113.6".to_string())];
+    assert_eq!(
+        failed_login(&client, "spray-next", proxy, &other).await,
+        Status::Unauthorized,
+        "another client"
+    );
+}
+
+#[tokio::test]
+async fn a_next_with_spaces_or_tabs_lands_safely_after_login() {
+    let city = City::new().await;
+    for next in ["/account\t", "/units/a b", "/\u{7f}x"] {
+        let client = city.client().await;
+        let page = client.get("/login").dispatch().await.into_string().await.expect("page");
+        let response = post_form(
+            &client,
+            "/login",
+            &[("csrf", &csrf_from(&page)), ("username", "leader1"), ("password", PASSWORD), ("next", next)],
+        )
+        .await;
+        assert_eq!(response.status(), Status::SeeOther, "{next:?}");
+        assert_eq!(location(&response), "/rankings", "{next:?}");
+    }
+}

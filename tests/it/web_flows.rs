@@ -333,7 +333,7 @@ async fn a_unit_disputes_its_finding_and_the_inspector_decides() {
     let (inspector2, inspector2_csrf) = city.signed_in("inspector2").await;
     let response =
         post_form(&inspector2, &act_path(&spam), &[("csrf", &inspector2_csrf), ("action", "withdraw")]).await;
-    assert_eq!(response.status(), Status::Forbidden);
+    assert_eq!(response.status(), Status::NotFound, "another group's finding is not found");
     assert_eq!(status_of(&city, &spam).await, FindingStatus::Disputed);
 
     let (_, home) = page(&inspector1, "/inspector").await;
@@ -362,7 +362,7 @@ async fn a_unit_disputes_its_finding_and_the_inspector_decides() {
         &[("csrf", &unit3_csrf), ("action", "rectify"), ("note", "已改")],
     )
     .await;
-    assert_eq!(response.status(), Status::Forbidden);
+    assert_eq!(response.status(), Status::NotFound, "another unit's finding is not found");
     assert_eq!(status_of(&city, &spam).await, FindingStatus::Confirmed);
     assert_eq!(city.store.finding_events(&spam).await.expect("events").len(), 2);
 }
@@ -378,13 +378,13 @@ async fn the_finding_page_shows_hostile_evidence_as_text_and_only_to_those_who_m
     assert!(body.contains("rel=\"noopener nofollow\""), "the evidence URL is a guarded link");
 
     for (user, expected) in
-        [("unit3", Status::Forbidden), ("inspector2", Status::Forbidden), ("leader1", Status::Ok)]
+        [("unit3", Status::NotFound), ("inspector2", Status::NotFound), ("leader1", Status::Ok)]
     {
         let (client, _) = city.signed_in(user).await;
         assert_eq!(page(&client, &format!("/findings/{}", city.spam_finding)).await.0, expected, "{user}");
     }
     let (status, _) = page(&unit1, &format!("/findings/{}", city.other_finding)).await;
-    assert_eq!(status, Status::Forbidden, "unit 3's finding is not unit 1's to see");
+    assert_eq!(status, Status::NotFound, "unit 3's finding is not unit 1's to see, nor to know of");
     assert_eq!(page(&unit1, "/findings/finding:doesnotexist").await.0, Status::NotFound);
     assert_eq!(page(&unit1, "/findings/unit:abc").await.0, Status::NotFound);
 }

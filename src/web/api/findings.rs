@@ -12,6 +12,7 @@ use crate::web::actions::finding::{act_on_finding, allowed_actions};
 use crate::web::actions::shipped_rules::check_title;
 use crate::web::csrf::ApiWriter;
 use crate::web::error::WebError;
+use crate::web::pages::findings::visible_finding;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 
@@ -59,8 +60,7 @@ async fn finding_detail(
 
 #[get("/findings/<id>")]
 async fn finding(state: &State<AppState>, user: CurrentUser, id: &str) -> ApiResult<FindingDetail> {
-    let finding = state.store.finding(&finding_id(id)).await?.ok_or(WebError::NotFound)?;
-    user.ensure_view_unit(&state.store, &finding.unit).await?;
+    let finding = visible_finding(state, &user, &finding_id(id)).await?;
     Ok(Json(finding_detail(state, &user, finding).await?))
 }
 
@@ -79,6 +79,8 @@ async fn act(
     let action: RectificationAction =
         fields.parsed("action", |text| text.parse().map_err(|e| format!("{e}")))?;
     let note = fields.opt_text("note")?;
+    // Another unit's finding is "not found", as for reading it.
+    visible_finding(state, &user, &finding_id(id)).await?;
     let finding = act_on_finding(&state.store, &user, &finding_id(id), action, note.as_deref()).await?;
     Ok(Json(finding_detail(state, &user, finding).await?))
 }

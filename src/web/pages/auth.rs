@@ -1,8 +1,6 @@
 //! Signing in and out, the home page that sends each role to its place, and a person's own
 //! account settings (password, API tokens for scripts).
 
-use std::net::IpAddr;
-
 use chrono::Utc;
 use minijinja::context;
 use rocket::form::{Form, FromForm};
@@ -15,12 +13,13 @@ use rocket::{State, get, post, routes};
 use crate::auth::{hash_password, verify_password};
 use crate::csrf_protected;
 use crate::model::Role;
-use crate::store::AuditEntry;
+use crate::store::{AuditEntry, TokenScope, TokenSpec};
+use crate::web::client::ClientAddr;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::WebError;
 use crate::web::session::{CurrentUser, MaybeUser, end_session, random_token, same_secret, start_session};
 use crate::web::state::AppState;
-use crate::web::throttle;
+use crate::web::throttle::Attempt;
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../templates/login.html")),
@@ -62,10 +61,20 @@ fn stylesheet() -> (ContentType, &'static str) {
     (ContentType::CSS, include_str!("../static/app.css"))
 }
 
-/// Only a local path may be a redirect target after login (no open redirect to another site).
+/// Only a local path may be a redirect target after login (no open redirect to another site),
+/// and only one that is a valid URI path as it stands: no spaces, tabs or other control
+/// characters (they made the redirect itself fail), nothing longer than a sane address.
 fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://"))
-        .map(str::to_string)
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && n.len() <= 2_000
+            && !n.contains('\\')
+            && !n.contains("://")
+            && !n.chars().any(|c| c.is_whitespace() || c.is_control())
+            && rocket::http::uri::Origin::parse(n).is_ok()
+    })
+    .map(str::to_string)
 }
 
 fn login_form(
@@ -115,7 +124,7 @@ struct LoginForm {
 async fn login(
     state: &State<AppState>,
     cookies: &CookieJar<'_>,
-    client: Option<IpAddr>,
+    client: ClientAddr,
     form: Form<LoginForm>,
 ) -> Result<Result<Redirect, (rocket::http::Status, RawHtml<String>)>, WebError> {
     let form = form.into_inner();
@@ -124,8 +133,8 @@ async fn login(
         return Err(WebError::Csrf);
     }
     let now = Utc::now();
-    let keys = throttle::keys(&form.username, client);
-    if let Some(minutes) = state.throttle.locked(&keys, now) {
+    let attempt = Attempt::new(&form.username, client.0);
+    if let Some(minutes) = state.throttle.locked(&attempt, now) {
         let page = login_form(
             state,
             cookies,
@@ -135,23 +144,31 @@ async fn login(
         )?;
         return Ok(Err((rocket::http::Status::TooManyRequests, page)));
     }
-    let found = state.store.account(form.username.trim()).await?;
-    let stored = found.as_ref().map_or(DUMMY_HASH.to_string(), |(_, hash)| hash.clone());
+    // A place at the password gate first: in a flood, the refusal costs no database read.
+    let admission = match state.passwords.admit() {
+        Ok(admission) => admission,
+        Err(busy) => {
+            let page =
+                login_form(state, cookies, form.next.as_deref(), &form.username, Some(busy.to_string()))?;
+            return Ok(Err((busy.status(), page)));
+        }
+    };
+    let found = state.store.account_login(form.username.trim()).await?;
+    let stored = found.as_ref().map_or(DUMMY_HASH.to_string(), |(_, hash, _)| hash.clone());
     let password = form.password.clone();
-    // argon2 is deliberately slow: keep it off the async workers.
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+    // argon2 is deliberately slow and large: at most a few at once, off the async workers.
+    let matches =
+        state.passwords.run_admitted(admission, move || verify_password(&password, &stored)).await?;
     match found {
-        Some((account, _)) if matches && !account.disabled => {
-            state.throttle.succeeded(&keys[0]);
+        Some((account, _, epoch)) if matches && !account.disabled => {
+            state.throttle.succeeded(&attempt);
             cookies.remove_private(Cookie::build(LOGIN_COOKIE).path("/login"));
-            start_session(cookies, &account.username, state.config.session_minutes);
+            start_session(cookies, &account.username, epoch, state.config.session_minutes);
             let target = safe_next(form.next.as_deref()).unwrap_or_else(|| landing(account.role).to_string());
             Ok(Ok(Redirect::to(target)))
         }
         _ => {
-            state.throttle.failed(&keys, now);
+            state.throttle.failed(&attempt, now);
             let page = login_form(
                 state,
                 cookies,
@@ -181,6 +198,12 @@ struct PasswordForm {
 struct TokenForm {
     csrf: String,
     label: String,
+    /// `read` or `write`; a form without it makes a read-only token.
+    #[field(default = String::from("read"))]
+    scope: String,
+    /// Days the token lives.
+    #[field(default = 90)]
+    days: i64,
 }
 
 #[derive(FromForm)]
@@ -191,10 +214,18 @@ struct RevokeForm {
 
 csrf_protected!(LogoutForm, PasswordForm, TokenForm, RevokeForm);
 
+/// Signing out ends every session of the account, on every device: a cookie copied before
+/// is refused from now on.
 #[post("/logout", data = "<_form>")]
-fn logout(cookies: &CookieJar<'_>, _form: CsrfForm<LogoutForm>) -> Flash<Redirect> {
+async fn logout(
+    state: &State<AppState>,
+    cookies: &CookieJar<'_>,
+    user: CurrentUser,
+    _form: CsrfForm<LogoutForm>,
+) -> Result<Flash<Redirect>, WebError> {
+    state.store.end_sessions(&user.account.username).await?;
     end_session(cookies);
-    Flash::success(Redirect::to("/login"), "已退出登录")
+    Ok(Flash::success(Redirect::to("/login"), "已退出登录"))
 }
 
 async fn account_page(
@@ -216,9 +247,12 @@ async fn account(
     account_page(state, &user, flash, None).await
 }
 
+/// Changing the password ends every other session of the account (a copied cookie dies with
+/// the old password); this browser gets a new session.
 #[post("/account/password", data = "<form>")]
 async fn change_password(
     state: &State<AppState>,
+    cookies: &CookieJar<'_>,
     user: CurrentUser,
     form: CsrfForm<PasswordForm>,
 ) -> Result<Flash<Redirect>, WebError> {
@@ -234,11 +268,10 @@ async fn change_password(
         return Err(WebError::Unauthorized);
     };
     let (current, new_password) = (form.current.clone(), form.new_password.clone());
-    let new_hash = tokio::task::spawn_blocking(move || {
-        verify_password(&current, &stored).then(|| hash_password(&new_password))
-    })
-    .await
-    .map_err(|e| WebError::Internal(e.to_string()))?;
+    let new_hash = state
+        .passwords
+        .run(move || verify_password(&current, &stored).then(|| hash_password(&new_password)))
+        .await?;
     let Some(new_hash) = new_hash else {
         return back("当前密码不正确".into());
     };
@@ -246,7 +279,11 @@ async fn change_password(
     let audit =
         AuditEntry::new(&user.account.username, "account.password").target(user.account.username.clone());
     state.store.set_password_hash(&user.account.username, &new_hash, audit).await?;
-    Ok(Flash::success(Redirect::to("/account"), "密码已修改"))
+    let Some((_, epoch)) = state.store.account_session(&user.account.username).await? else {
+        return Err(WebError::Unauthorized);
+    };
+    start_session(cookies, &user.account.username, epoch, state.config.session_minutes);
+    Ok(Flash::success(Redirect::to("/account"), "密码已修改；该账号在其他设备上的登录已全部失效"))
 }
 
 #[post("/account/tokens", data = "<form>")]
@@ -259,8 +296,10 @@ async fn create_token(
     if label.is_empty() || label.chars().count() > 50 {
         return Err(WebError::bad("令牌用途：必填，最多 50 个字符"));
     }
+    let scope: TokenScope = form.scope.parse()?;
+    let spec = TokenSpec { scope, days: form.days };
     let audit = AuditEntry::new(&user.account.username, "token.create").target(user.account.username.clone());
-    let token = state.store.create_api_token(&user.account.username, label, audit).await?;
+    let token = state.store.create_scoped_token(&user.account.username, label, spec, audit).await?;
     account_page(state, &user, None, Some(token)).await
 }
 
@@ -287,5 +326,9 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil.example")), None);
         assert_eq!(safe_next(Some("/x?u=http://a")), None, "anything with a scheme inside is refused");
         assert_eq!(safe_next(None), None);
+        assert_eq!(safe_next(Some("/account\t")), None, "a tab made the redirect fail with 500");
+        assert_eq!(safe_next(Some("/units/a b")), None);
+        assert_eq!(safe_next(Some("/units/%20x?cycle=2026-Q4")), Some("/units/%20x?cycle=2026-Q4".into()));
+        assert_eq!(safe_next(Some("/x\u{0}")), None);
     }
 }

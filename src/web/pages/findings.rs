@@ -213,6 +213,17 @@ fn back_link(user: &CurrentUser, unit: &str) -> (String, &'static str) {
     }
 }
 
+/// A finding this person may see. One that exists but belongs to a unit they may not see is
+/// "not found" exactly like one that does not exist, so ids cannot be probed for existence.
+pub(crate) async fn visible_finding(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<crate::model::Finding, WebError> {
+    let finding = state.store.finding(id).await?.ok_or(WebError::NotFound)?;
+    if user.may_view_unit(&state.store, &finding.unit).await? { Ok(finding) } else { Err(WebError::NotFound) }
+}
+
 /// The finding page; `refusal` and `note` re-show a move that was refused, with what was typed.
 async fn render(
     state: &AppState,
@@ -222,8 +233,7 @@ async fn render(
     refusal: Option<String>,
     note: &str,
 ) -> Result<RawHtml<String>, WebError> {
-    let finding = state.store.finding(id).await?.ok_or(WebError::NotFound)?;
-    user.ensure_view_unit(&state.store, &finding.unit).await?;
+    let finding = visible_finding(state, user, id).await?;
     let unit = state.store.unit(&finding.unit).await?;
     let events = state.store.finding_events(finding.id.as_deref().unwrap_or(id)).await?;
     let actions: Vec<ActionButton> = allowed_actions(&state.store, user, &finding)
@@ -289,6 +299,7 @@ async fn act(state: &State<AppState>, user: CurrentUser, id: &str, form: CsrfFor
         let page = render(state, &user, id, None, Some(message), &form.note).await?;
         Ok(Err((Status::UnprocessableEntity, page)))
     };
+    visible_finding(state, &user, id).await?;
     let Ok(action) = form.action.parse::<RectificationAction>() else {
         // Nothing was chosen, or a forged value: say so without echoing it.
         return refused("请选择要执行的操作".to_string()).await;

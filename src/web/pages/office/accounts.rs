@@ -155,11 +155,12 @@ fn non_empty(text: &str) -> Option<String> {
     Some(text.trim().to_string()).filter(|t| !t.is_empty())
 }
 
-/// Hashes off the async workers: argon2 is deliberately slow.
-async fn hash(password: String) -> Result<String, WebError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
+/// Hashes off the async workers, through the gate that bounds concurrent argon2 runs.
+async fn hash(state: &AppState, password: String) -> Result<String, WebError> {
+    state
+        .passwords
+        .run(move || hash_password(&password))
+        .await?
         .map_err(|e| WebError::Internal(e.to_string()))
 }
 
@@ -215,7 +216,7 @@ async fn create(state: &State<AppState>, user: CurrentUser, form: CsrfForm<Creat
             return refused(accounts_page(state, &user, None, entered, Some(message)).await?);
         }
     };
-    let hash = hash(form.password).await?;
+    let hash = hash(state, form.password).await?;
     let audit = AuditEntry::new(&user.account.username, "accounts.create").target(account.username.clone()).detail(
         serde_json::json!({ "role": account.role.as_str(), "unit": account.unit.as_ref().map(ToString::to_string),
                             "group": account.inspector_group }),
@@ -256,8 +257,13 @@ async fn reset_password(state: &State<AppState>, user: CurrentUser, form: CsrfFo
     if let Err(error) = account.check_password(&form.password) {
         return failed(PAGE, format!("重设 {username} 的密码：{}", account_error(&error)));
     }
-    let hash = hash(form.password).await?;
+    let hash = hash(state, form.password).await?;
     let audit = AuditEntry::new(&user.account.username, "accounts.reset_password").target(username.clone());
     state.store.set_password_hash(&username, &hash, audit).await?;
-    done(PAGE, format!("已重设 {username} 的密码，请通过安全渠道告知本人，并提醒其登录后自行修改"))
+    done(
+        PAGE,
+        format!(
+            "已重设 {username} 的密码（其已登录的会话均已失效），请通过安全渠道告知本人，并提醒其登录后自行修改"
+        ),
+    )
 }

@@ -561,7 +561,11 @@ mod tests {
         };
         let running = render(view(JobState::Running, 1, 4));
         assert!(running.contains(r#"<meta http-equiv="refresh" content="2">"#), "{running}");
-        assert!(running.contains("width: 25%") && running.contains("1 / 4"), "{running}");
+        assert!(
+            running.contains(r#"<progress class="progress" max="100" value="25">"#)
+                && running.contains("1 / 4"),
+            "{running}"
+        );
         let finished = render(JobView {
             summary: Some(JobSummary { lines: vec!["周期 x 已评分".into()], ..Default::default() }),
             ..view(JobState::Finished, 4, 4)
