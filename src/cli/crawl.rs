@@ -3,23 +3,16 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use chrono::Utc;
-use chrono_tz::Tz;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use rust_decimal::Decimal;
-use serde::Serialize;
 
 use super::BadInput;
 use super::output::{Format, print_json};
-use crate::crawl::availability::{ProbeSample, availability};
-use crate::crawl::checks::CheckContext;
 use crate::crawl::profile::SiteProfile;
-use crate::crawl::site::{CrawlEnv, SiteOutcome, probe};
-use crate::jobs::{self, Progress, SiteCrawl, SiteSummary, count_by_check, has_website};
-use crate::model::{CrawlKind, Finding, Metric, Unit};
-use crate::store::{CrawlRunRecord, Store};
+use crate::crawl::site::SiteOutcome;
+use crate::jobs::{self, ProbeRound, Progress, SiteCrawl, SiteSummary, count_by_check};
+use crate::model::Unit;
+use crate::store::Store;
 
 /// What `crawl` and `probe` are asked to do.
 #[derive(Debug, Clone)]
@@ -104,111 +97,21 @@ fn print_crawl_table(
     Ok(())
 }
 
-#[derive(Serialize)]
-struct ProbeRow {
-    unit: String,
-    name: String,
-    reachable: bool,
-    failure_ratio: Option<Decimal>,
-    probe_days: Option<u32>,
-    min_daily_probes: Option<u32>,
-}
-
-#[derive(Serialize)]
-struct ProbeSummary {
-    run: String,
-    kind: &'static str,
-    as_of: String,
-    sites: usize,
-    failed: usize,
-    units: Vec<ProbeRow>,
-}
-
+/// Probes the selected units' home pages once (the scheduler does this 24 times a day) and
+/// prints the availability over the window, computed from the stored samples.
 pub async fn probe_all(store: &Store, args: CrawlArgs) -> anyhow::Result<()> {
-    let mut profile = load_profile(args.profile.as_ref())?;
-    // A probe is one request under the timeout: retrying a 503 would hide the failure it is
-    // there to count, and the search-engine fetch belongs to the full crawl.
-    profile.fetch.max_retries = 0;
-    profile.spam.cloaking.enabled = false;
-    let zone: Tz = profile.probe.time_zone.parse().map_err(|_| BadInput::new("probe.time_zone 无效"))?;
-    let window = chrono::Duration::days(i64::from(profile.probe.window_days));
+    let profile = load_profile(args.profile.as_ref())?;
     let (day, observed_at) = jobs::crawl_instant(args.as_of.as_deref())?;
-    let units: Vec<Unit> =
-        jobs::select_units(store, &args.units).await?.into_iter().filter(has_website).collect();
-    let env = CrawlEnv::new(profile, args.allow_private, day, observed_at)
-        .map_err(|e| BadInput::new(e.to_string()))?;
-    let started_at = Utc::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    let limit = Arc::new(tokio::sync::Semaphore::new(env.fetcher.config().global_concurrency));
-    for (index, unit) in units.iter().cloned().enumerate() {
-        let (env, limit) = (env.clone(), limit.clone());
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            let ctx = CheckContext {
-                unit: &unit,
-                as_of: env.as_of,
-                observed_at: env.observed_at,
-                profile: &env.profile,
-            };
-            (index, probe(&env.fetcher, &ctx).await)
-        });
-    }
-    let mut failures: Vec<Option<Finding>> = vec![None; units.len()];
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok((index, finding)) = joined {
-            failures[index] = finding;
-        }
-    }
-    let earlier = store.probe_runs(observed_at - window, observed_at).await?;
-    let mut rows = Vec::new();
-    let mut metrics = Vec::new();
-    for (unit, failure) in units.iter().zip(&failures) {
-        let code = unit.code.to_string();
-        let mut samples: Vec<ProbeSample> = earlier
-            .iter()
-            .filter(|run| run.units.contains(&code))
-            .map(|run| ProbeSample { at: run.as_of, failed: run.failed.contains(&code) })
-            .collect();
-        samples.push(ProbeSample { at: observed_at, failed: failure.is_some() });
-        let found = availability(&samples, zone);
-        if let Some(a) = found {
-            let metric = |name: &str, value: Decimal| Metric {
-                unit: unit.code.clone(),
-                name: name.to_owned(),
-                value,
-                observed_at,
-            };
-            metrics.push(metric("site.failure_ratio", a.failure_ratio));
-            metrics.push(metric("site.probe_days", Decimal::from(a.probe_days)));
-            metrics.push(metric("site.min_daily_probes", Decimal::from(a.min_daily_probes)));
-        }
-        rows.push(ProbeRow {
-            unit: code,
-            name: unit.name.clone(),
-            reachable: failure.is_none(),
-            failure_ratio: found.map(|a| a.failure_ratio),
-            probe_days: found.map(|a| a.probe_days),
-            min_daily_probes: found.map(|a| a.min_daily_probes),
-        });
-    }
-    let findings: Vec<Finding> = failures.into_iter().flatten().collect();
-    let record = CrawlRunRecord {
-        kind: CrawlKind::Probe,
-        as_of: observed_at,
-        started_at,
-        finished_at: Utc::now(),
-        units: units.iter().map(|u| u.code.clone()).collect(),
-        stats: serde_json::json!({ "sites": units.len(), "failed": findings.len() }),
+    let units = jobs::select_units(store, &args.units).await?;
+    let round = ProbeRound {
+        profile,
+        units,
+        day,
+        observed_at,
+        allow_private: args.allow_private,
+        spread: std::time::Duration::ZERO,
     };
-    let run = store.record_crawl_run(&record, &findings, &metrics).await?;
-    let summary = ProbeSummary {
-        run,
-        kind: "probe",
-        as_of: day.to_string(),
-        sites: units.len(),
-        failed: findings.len(),
-        units: rows,
-    };
+    let summary = jobs::probe_sites(store, round).await?;
     let mut out = io::stdout().lock();
     match args.format {
         Format::Json => print_json(&summary, &mut out)?,

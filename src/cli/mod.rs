@@ -5,12 +5,15 @@
 
 mod accounts;
 mod assess;
+mod backup;
 mod catalogue;
 mod crawl;
 mod demo;
 mod findings;
+mod notices;
 mod output;
 mod progress;
+mod schedule;
 mod self_assess;
 mod units;
 mod visits;
@@ -168,8 +171,18 @@ pub enum Command {
     Accounts(AccountsCommand),
     /// 启动网页看板与接口 — serve the web dashboard and API
     Serve(ServeArgs),
+    /// 把整个数据库备份到一个文件 — back the whole database up to one file
+    Backup(backup::BackupArgs),
+    /// 从备份文件恢复到一个空数据库 — restore a backup into an empty database
+    Restore(backup::BackupArgs),
     /// 演示城市：一条命令体验全部功能 — everything on a self-contained demo city
     Demo(DemoArgs),
+    /// 定时任务及其运行记录 — scheduled jobs (crawlers/schedule.toml) and their runs
+    #[command(subcommand)]
+    Schedule(schedule::ScheduleCommand),
+    /// 通报：起草、审批、发布、查看 — notifications (通报)
+    #[command(subcommand)]
+    Notices(notices::NoticesCommand),
 }
 
 /// Where the dashboard listens.
@@ -185,6 +198,11 @@ pub struct ServeArgs {
     /// loopback and private addresses
     #[arg(long)]
     pub allow_private: bool,
+    #[command(flatten)]
+    pub security: backup::SecurityArgs,
+    /// 定时任务表（缺省为看板中保存的或内置的 crawlers/schedule.toml）Schedule file
+    #[arg(long)]
+    pub schedule: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -193,6 +211,8 @@ impl ServeArgs {
             address: self.address,
             port: self.port,
             allow_private: self.allow_private,
+            trusted_proxies: self.security.trusted_proxies.clone(),
+            public_url: self.security.public_url.clone(),
             ..crate::web::WebConfig::default()
         }
     }
@@ -493,11 +513,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve(args) => {
             let store = Store::connect(&config).await?;
+            let scheduler =
+                schedule::start_scheduler(&store, args.schedule.as_deref(), args.allow_private).await?;
             eprintln!("网页看板 http://{}:{}/ （Ctrl-C 停止）", args.address, args.port);
             let result = crate::web::serve(store.clone(), args.web_config()).await;
+            scheduler.stop().await;
             store.close().await;
             Ok(result?)
         }
+        Command::Backup(args) => backup::backup(&config, &args.file).await,
+        Command::Restore(args) => backup::restore(&config, &args.file).await,
         Command::Demo(args) => {
             // The demo's websites live on loopback, so crawls started from its dashboard must
             // be allowed to reach them.
@@ -508,6 +533,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 ..crate::web::WebConfig::default()
             };
             demo::run(&args.dir, web).await
+        }
+        Command::Schedule(command) => {
+            let store = Store::connect(&config).await?;
+            let result = schedule::dispatch(&store, command).await;
+            store.close().await;
+            result
+        }
+        Command::Notices(command) => {
+            let store = Store::connect(&config).await?;
+            let result = notices::dispatch(&store, command).await;
+            store.close().await;
+            result
         }
     }
 }

@@ -219,6 +219,15 @@ pub async fn build(store: &Store, progress: &Progress) -> Result<DemoCity, DemoE
     let unit_name = units.iter().find(|u| u.code == inspection.demo_unit).map_or("", |u| u.name.as_str());
     let accounts = accounts::create_accounts(store, first_group, &inspection.demo_unit, unit_name).await?;
     progress.advance(1);
+    // The notification loop (issue #12) on the current cycle: published, partly acknowledged, one overdue.
+    pipeline::notices::publish_demo_notice(
+        store,
+        &current_cycle,
+        CURRENT_AS_OF,
+        "demo-office",
+        "demo-leader",
+    )
+    .await?;
     for (group, members) in &inspection.assignments {
         let audit = AuditEntry::new(DEMO_ACTOR, "group.assign")
             .target(group.clone())

@@ -17,6 +17,10 @@ use crate::model::Unit;
 use crate::rules::RuleSet;
 use crate::store::Store;
 
+/// The notification step (issue #12); `build` calls `pipeline::notices::publish_demo_notice`.
+#[path = "notices.rs"]
+pub mod notices;
+
 /// Sites and catalogues crawled at the same time, and requests in flight in total.
 const CONCURRENT_SITES: usize = 64;
 /// Seconds a demo page may take: longer than any demo server needs, short enough that the

@@ -5,6 +5,7 @@
 
 mod assess;
 mod crawl;
+mod probe;
 mod progress;
 #[cfg(test)]
 mod store_tests;
@@ -19,6 +20,7 @@ pub use crawl::{
     CatalogueCrawl, CatalogueCrawlReport, CatalogueSummary, SiteCrawl, SiteCrawlReport, SiteSummary,
     UnitError, count_by_check, crawl_catalogues, crawl_sites, has_website,
 };
+pub use probe::{ProbeRound, ProbeRow, ProbeSummary, jitter, probe_sites};
 pub use progress::{JobState, Progress, ProgressSnapshot};
 
 use crate::model::{OrgCode, Unit};

@@ -37,10 +37,14 @@ fn navigation(role: Role) -> Vec<NavItem> {
             item("/office/jobs", "检查与评分"),
             item("/office/cycles", "评估周期"),
             item("/office/audit", "操作日志"),
+            item("/notices", "通报"),
+            item("/office/schedule", "定时任务"),
         ],
-        Role::Leader => vec![item("/rankings", "排名")],
+        Role::Leader => vec![item("/rankings", "排名"), item("/notices", "通报")],
         Role::Inspector => vec![item("/inspector", "本组单位")],
-        Role::Unit => vec![item("/my", "本单位"), item("/my/self-assessment", "自评")],
+        Role::Unit => {
+            vec![item("/my", "本单位"), item("/my/self-assessment", "自评"), item("/portal/notices", "通报")]
+        }
     }
 }
 

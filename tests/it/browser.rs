@@ -127,8 +127,83 @@ async fn inspector_visit_changes_the_score_the_unit_then_sees_only_its_own() {
         assert!(text.contains("无权访问"), "{path}: {text}");
         assert!(!text.contains("甲局"), "{path} leaks another unit's name");
     }
+    // Another unit's finding reads as missing, like an id that does not exist (issue #14).
     browser.open(&format!("/findings/{}", city.spam_finding)).await;
-    assert!(browser.text().await.contains("无权访问"));
+    let text = browser.text().await;
+    assert!(text.contains("页面或记录不存在"), "{text}");
+    assert!(!text.contains("甲局"), "the finding page leaks another unit's name");
     browser.screenshot("unit-refused").await;
+    browser.close().await;
+}
+
+/// Issue #12: the office drafts a notification, a leader approves it, the office publishes it,
+/// and the named unit acknowledges it in its portal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn office_drafts_leader_approves_office_publishes_unit_acknowledges() {
+    let city = City::new().await;
+    assess(&city, "browser-notice").await;
+    let named = city.units[0].clone(); // 甲局: hostile spam, a laggard.
+    let base = serve(city.store.clone()).await;
+    let browser = Browser::start(&base).await;
+
+    browser.login("office1", PASSWORD).await;
+    browser.open("/notices").await;
+    browser.select("#draft-notice select[name=cycle]", "browser-notice").await;
+    browser.click("#draft-notice button[type=submit]").await;
+    for _ in 0..150 {
+        if browser.path().await.starts_with("/notices/n") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let notice_path = browser.path().await;
+    assert!(notice_path.starts_with("/notices/n"), "the draft opens: {}", browser.text().await);
+    let text = browser.text().await;
+    assert!(text.contains("草稿") && text.contains("甲局"), "{text}");
+    assert!(!text.contains("审批通过"), "the office cannot approve");
+    browser.screenshot("notice-draft").await;
+
+    browser.login("leader1", PASSWORD).await;
+    browser.open(&notice_path).await;
+    browser.click("#approve-notice button").await;
+    for _ in 0..150 {
+        if browser.text().await.contains("已审批，文号") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = browser.text().await;
+    assert!(text.contains("南政开办〔"), "the number is fixed at approval: {text}");
+    browser.screenshot("notice-approved").await;
+
+    browser.login("office1", PASSWORD).await;
+    browser.open(&notice_path).await;
+    browser.click("#publish-notice button").await;
+    for _ in 0..150 {
+        if browser.text().await.contains("已发布") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(browser.text().await.contains("单位门户"), "deliveries are listed");
+    browser.screenshot("notice-published").await;
+
+    browser.login("unit1", PASSWORD).await;
+    browser.open("/portal/notices").await;
+    let text = browser.text().await;
+    assert!(text.contains("整改期限") && text.contains("签收通报"), "{text}");
+    browser.screenshot("portal-notice").await;
+    browser.click("form.ack-form button").await;
+    for _ in 0..150 {
+        if browser.text().await.contains("已签收") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(browser.text().await.contains("已签收"), "{}", browser.text().await);
+    let key = notice_path.trim_start_matches("/notices/");
+    let notice = city.store.notice(key).await.expect("read").expect("notice");
+    let entry = notice.units.iter().find(|u| u.unit == named.as_str()).expect("named");
+    assert_eq!(entry.acknowledged_by.as_deref(), Some("unit1"));
     browser.close().await;
 }

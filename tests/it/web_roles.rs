@@ -97,6 +97,16 @@ fn probes(city: &City) -> Vec<Probe> {
         get("/office/jobs/<id>/status", "/office/jobs/1/status", &[OFFICE]),
         get("/office/cycles", "/office/cycles", &[OFFICE]),
         get("/office/audit", "/office/audit", &[OFFICE]),
+        get("/office/schedule", "/office/schedule", &[OFFICE]),
+        // Notifications (通报): office and leaders read them, a unit reads its own in the portal.
+        get("/notices", "/notices", READERS),
+        get("/notices/<key>", "/notices/none", READERS),
+        get("/notices/<key>/print", "/notices/none/print", READERS),
+        get("/notices/<key>/pdf", "/notices/none/pdf", READERS),
+        get("/portal/notices", "/portal/notices", &[UNIT]),
+        // A unit's probe history: whoever may see the unit.
+        get("/units/<code>/availability", format!("/units/{u1}/availability"), EVERYONE),
+        get("/units/<code>/availability", format!("/units/{u3}/availability"), READERS),
         // The API: the same rules.
         get("/api/v1/openapi.json", "/api/v1/openapi.json", EVERYONE),
         get("/api/v1/me", "/api/v1/me", EVERYONE),
@@ -221,6 +231,26 @@ fn probes(city: &City) -> Vec<Probe> {
             &[("rule_set", "gov-website-2019.toml"), ("cycle", "matrix"), ("as_of", "")],
             &[OFFICE],
         ),
+        post_form("/office/notices/draft", "/office/notices/draft", &[("cycle", "no-such-cycle")], &[OFFICE]),
+        post_form(
+            "/office/notices/<key>/edit",
+            "/office/notices/none/edit",
+            &[("title", "矩阵测试")],
+            &[OFFICE],
+        ),
+        post_form(
+            "/office/notices/<key>/add",
+            "/office/notices/none/add",
+            &[("unit", &u1), ("note", "矩阵测试")],
+            &[OFFICE],
+        ),
+        post_form("/office/notices/<key>/remove", "/office/notices/none/remove", &[("unit", &u1)], &[OFFICE]),
+        post_form("/office/notices/<key>/publish", "/office/notices/none/publish", &[], &[OFFICE]),
+        // Approval is a leader's alone (and never the drafter's: checked in the store).
+        post_form("/notices/<key>/approve", "/notices/none/approve", &[], &[LEADER]),
+        post_form("/portal/notices/<key>/ack", "/portal/notices/none/ack", &[], &[UNIT]),
+        post_form("/office/schedule", "/office/schedule", &[("text", "not a schedule")], &[OFFICE]),
+        post_form("/office/schedule/run", "/office/schedule/run", &[("job", "no-such-job")], &[OFFICE]),
         post_form(
             "/office/cycles/current",
             "/office/cycles/current",
@@ -342,7 +372,10 @@ async fn every_route_gives_each_role_exactly_what_it_may_have() {
     for probe in &probes {
         for (user, (client, csrf)) in &clients {
             let (status, location) = send(client, probe, csrf).await;
+            // Another unit's finding is "not found" like a missing one, so ids cannot be probed.
+            let hidden = status == Status::NotFound && probe.route.contains("findings/<id>");
             let refused = status == Status::Forbidden
+                || hidden
                 || status == Status::Unauthorized
                 // A page that needs a session sends the browser to sign in (and back).
                 || location.as_deref().is_some_and(|l| l.starts_with("/login?next="));
@@ -350,7 +383,9 @@ async fn every_route_gives_each_role_exactly_what_it_may_have() {
             let as_expected = if allowed {
                 !refused
             } else {
-                status == Status::Forbidden || (probe.route == "/login" && status != Status::SeeOther)
+                status == Status::Forbidden
+                    || hidden
+                    || (probe.route == "/login" && status != Status::SeeOther)
             };
             if !as_expected {
                 wrong.push(format!(

@@ -5,8 +5,10 @@ pub mod auth;
 pub mod findings;
 pub mod inspector;
 pub mod leader;
+pub mod notices;
 pub mod office;
 pub mod portal;
+pub mod schedule;
 
 /// Every page route.
 pub fn routes() -> Vec<rocket::Route> {
@@ -17,6 +19,8 @@ pub fn routes() -> Vec<rocket::Route> {
         inspector::routes(),
         portal::routes(),
         office::routes(),
+        notices::routes(),
+        schedule::routes(),
     ]
     .concat()
 }
@@ -29,4 +33,6 @@ pub const TEMPLATES: &[&[(&str, &str)]] = &[
     inspector::TEMPLATES,
     portal::TEMPLATES,
     office::TEMPLATES,
+    notices::TEMPLATES,
+    schedule::TEMPLATES,
 ];
