@@ -25,6 +25,9 @@ pub struct LaggardCriteria {
     pub veto: bool,
     #[serde(default)]
     pub below_pass_mark: bool,
+    /// The unit's website or catalogue could not be checked (未能核查).
+    #[serde(default)]
+    pub unchecked: bool,
     /// Flag the bottom N % of the overall ranking (0 = off).
     #[serde(default)]
     pub bottom_percent: u32,
@@ -120,7 +123,7 @@ mod tests {
     #[test]
     fn shipped_criteria_parse() {
         let criteria = LaggardCriteria::parse(DEFAULT_CRITERIA, "laggards.toml").expect("valid");
-        assert!(criteria.veto && criteria.below_pass_mark);
+        assert!(criteria.veto && criteria.below_pass_mark && criteria.unchecked);
         assert_eq!(criteria.bottom_percent, 10);
     }
 

@@ -1,11 +1,13 @@
 //! Assessment cycles: score every unit a rule set applies to, rank them, flag laggards.
 //! Pure: the store gathers the evidence and saves the cycle; this module decides.
 
+mod coverage;
 mod laggards;
 mod ranking;
 
 use chrono::NaiveDate;
 
+pub use coverage::mark_uncrawled;
 pub use laggards::{CriteriaError, DEFAULT_CRITERIA, LaggardCriteria};
 pub use ranking::{RankedScore, ScoredUnit, Subordinates, rank};
 

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::LaggardCriteria;
-use crate::model::{Unit, UnitKind};
+use crate::model::{Unchecked, Unit, UnitKind};
 use crate::rules::Score;
 
 /// One unit's scored result before ranking.
@@ -50,12 +50,15 @@ pub struct RankedScore {
     /// Points the unit claimed in its self-assessment, and points beyond what was verified.
     pub self_claimed: Option<Decimal>,
     pub over_claim: Option<Decimal>,
+    /// What could not be checked (未能核查); empty when the unit's evidence is complete.
+    #[serde(default)]
+    pub unchecked: Vec<Unchecked>,
 }
 
 /// Competition ranking ("1224"): a unit's rank is one more than the number of units with a
-/// strictly higher score, so equal scores share a rank and the next rank is skipped. Sorting
+/// strictly better key, so equal keys share a rank and the next rank is skipped. Sorting
 /// keeps it O(n log n) for a province's 14,000 units.
-fn competition_ranks(scores: &[Decimal]) -> Vec<u32> {
+fn competition_ranks<K: Ord>(scores: &[K]) -> Vec<u32> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|a, b| scores[*b].cmp(&scores[*a]));
     let mut ranks = vec![0; scores.len()];
@@ -77,16 +80,20 @@ pub fn rank(
     criteria: &LaggardCriteria,
     pass_mark: Decimal,
 ) -> Vec<RankedScore> {
-    let totals: Vec<Decimal> = scored.iter().map(|s| s.score.total).collect();
-    let overall = competition_ranks(&totals);
+    // The ranking key: the total, then whether everything could be checked. A unit that could
+    // not be checked (未能核查) never ranks above a checked unit with the same total; its
+    // zeroed indicators (the rule set's `[unchecked]`) keep it below healthy ones.
+    let keys: Vec<(Decimal, bool)> =
+        scored.iter().map(|s| (s.score.total, s.score.unchecked.is_empty())).collect();
+    let overall = competition_ranks(&keys);
     let mut in_kind = vec![0; scored.len()];
     let mut by_kind: BTreeMap<UnitKind, Vec<usize>> = BTreeMap::new();
     for (i, s) in scored.iter().enumerate() {
         by_kind.entry(s.unit.kind).or_default().push(i);
     }
     for indices in by_kind.values() {
-        let kind_totals: Vec<Decimal> = indices.iter().map(|i| totals[*i]).collect();
-        for (i, r) in indices.iter().zip(competition_ranks(&kind_totals)) {
+        let kind_keys: Vec<(Decimal, bool)> = indices.iter().map(|i| keys[*i]).collect();
+        for (i, r) in indices.iter().zip(competition_ranks(&kind_keys)) {
             in_kind[*i] = r;
         }
     }
@@ -106,6 +113,10 @@ pub fn rank(
                 && let Some(veto) = &s.score.veto
             {
                 reasons.push(format!("单项否决：{}", veto_label(&s.score, veto)));
+            }
+            if criteria.unchecked && !s.score.unchecked.is_empty() {
+                let what: Vec<String> = s.score.unchecked.iter().map(Unchecked::summary_zh).collect();
+                reasons.push(format!("未能核查（{}）", what.join("；")));
             }
             if criteria.below_pass_mark && s.score.veto.is_none() && s.score.total < pass_mark {
                 reasons.push(format!("低于合格线（{} < {}）", s.score.total, pass_mark));
@@ -151,6 +162,7 @@ pub fn rank(
                 subordinates: None,
                 self_claimed: gap.map(|g| g.claimed),
                 over_claim: gap.map(|g| g.over_claim()),
+                unchecked: s.score.unchecked.clone(),
             }
         })
         .collect();
@@ -265,6 +277,167 @@ mod tests {
         assert!(five.reasons.iter().any(|r| r.contains("下降 5 位")), "{:?}", five.reasons);
         let zero = rows.iter().find(|r| r.unit == code(0)).expect("unit 0");
         assert_eq!((zero.rank, zero.rank_change, zero.laggard), (1, Some(9), false));
+    }
+
+    type Found = (&'static str, crate::model::Source, usize);
+
+    /// A department's evidence in a test: findings, metrics, and whether it claims full marks.
+    struct Case {
+        n: u32,
+        findings: &'static [Found],
+        metrics: &'static [(&'static str, i64)],
+        full_claims: bool,
+    }
+
+    /// A department scored under a shipped rule set, as of a day the set is in force.
+    fn scored(rules: &crate::rules::RuleSet, case: &Case) -> ScoredUnit {
+        use crate::model::{Finding, FindingStatus, SelfClaim, UnitEvidence, synthetic_credit_code};
+        let code = synthetic_credit_code("450100", case.n).expect("code");
+        let unit = Unit {
+            code: code.clone(),
+            name: format!("单位{}", case.n),
+            kind: UnitKind::Department,
+            parent_code: None,
+            website: Some(format!("http://u{}.example.cn/", case.n)),
+            catalogue_url: None,
+            email: None,
+        };
+        let as_of =
+            rules.in_force().until.unwrap_or(chrono::NaiveDate::from_ymd_opt(2019, 12, 31).expect("date"));
+        let observed = as_of.and_hms_opt(0, 0, 0).expect("time").and_utc();
+        let mut evidence = UnitEvidence::default();
+        for (check, source, count) in case.findings {
+            for _ in 0..*count {
+                evidence.findings.push(Finding {
+                    id: None,
+                    unit: code.clone(),
+                    check: (*check).into(),
+                    source: *source,
+                    observed_at: observed,
+                    url: Some(format!("http://u{}.example.cn/", case.n)),
+                    detail: serde_json::json!({ "reason": "网站首页无法访问", "error": "连接被拒绝" }),
+                    status: FindingStatus::Open,
+                    rectify_by: None,
+                });
+            }
+        }
+        for (name, value) in case.metrics {
+            evidence.metrics.insert((*name).into(), Decimal::from(*value));
+        }
+        if case.full_claims {
+            for (item, claimed) in
+                [("organisation", 20), ("proactive", 40), ("application", 20), ("supervision", 20)]
+            {
+                let claimed = Decimal::from(claimed);
+                evidence.self_claims.push(SelfClaim {
+                    unit: code.clone(),
+                    item: item.into(),
+                    claimed,
+                    note: None,
+                });
+            }
+        }
+        let score = rules.score(&unit, &evidence, as_of);
+        ScoredUnit { unit, score, evidence_reasons: Vec::new() }
+    }
+
+    #[test]
+    fn a_dead_site_never_outranks_a_healthy_one_under_both_shipped_rule_sets() {
+        use crate::model::Source::{Crawler, Inspector};
+        const DEAD: &[Found] = &[
+            ("site.unreachable", Crawler, 1),
+            ("site.unchecked", Crawler, 1),
+            ("catalogue.unreachable", Crawler, 1),
+            ("catalogue.unchecked", Crawler, 1),
+        ];
+        // Checked units whose many problems cost exactly what the dead site lost: 75 points
+        // under the national rules (25 left: 25 + 15 + 15 + 20 lost, each capped), and under the
+        // city's rules no self-assessment plus 50 points lost on site
+        // (0.2 × 0 + 0.4 × 100 + 0.4 × 50 = 60, the dead unit's 0.2 × 100 + 0.4 × 0 + 0.4 × 100).
+        const POOR_GOV: &[Found] = &[
+            ("column.missing", Crawler, 5),
+            ("column.empty", Crawler, 4),
+            ("column.stale", Crawler, 8),
+            ("catalogue.unreachable", Crawler, 1),
+            ("catalogue.class_missing", Crawler, 5),
+            ("link.broken", Crawler, 20),
+            ("identity.missing", Crawler, 3),
+            ("field.search_unusable", Inspector, 1),
+            ("field.interaction_results_hidden", Inspector, 2),
+        ];
+        const POOR_CITY: &[Found] = &[
+            ("field.no_staff", Inspector, 1),
+            ("field.system_missing", Inspector, 3),
+            ("field.paper_docs_late", Inspector, 1),
+            ("field.complaint_unhandled", Inspector, 2),
+            ("field.no_appraisal", Inspector, 1),
+            ("field.no_accountability", Inspector, 1),
+            ("field.application_no_channel", Inspector, 1),
+        ];
+        let parse =
+            |text: &str, origin: &str| crate::rules::RuleSet::parse(text, origin).expect("shipped rules");
+        let gov = parse(include_str!("../../scoring-rules/gov-website-2019.toml"), "gov-website-2019.toml");
+        let city =
+            parse(include_str!("../../scoring-rules/city-disclosure-2009.toml"), "city-disclosure-2009.toml");
+        let received: &'static [(&'static str, i64)] = &[("application.received", 12)];
+        let sets = [
+            (
+                &gov,
+                [
+                    Case { n: 2, findings: DEAD, metrics: &[], full_claims: false },
+                    Case { n: 1, findings: &[], metrics: &[], full_claims: false },
+                    Case {
+                        n: 3,
+                        findings: POOR_GOV,
+                        metrics: &[("interaction.avg_reply_days", 30)],
+                        full_claims: false,
+                    },
+                ],
+                [25, 100, 25],
+            ),
+            (
+                &city,
+                [
+                    Case { n: 2, findings: DEAD, metrics: received, full_claims: true },
+                    Case { n: 1, findings: &[], metrics: received, full_claims: true },
+                    Case { n: 3, findings: POOR_CITY, metrics: received, full_claims: false },
+                ],
+                [60, 100, 60],
+            ),
+        ];
+        let criteria = LaggardCriteria::shipped();
+        for (rules, cases, totals) in sets {
+            // The dead unit comes first, so that only the ranking key can put it last.
+            let units: Vec<ScoredUnit> = cases.iter().map(|c| scored(rules, c)).collect();
+            let actual: Vec<Decimal> = units.iter().map(|u| u.score.total).collect();
+            assert_eq!(actual, totals.map(Decimal::from), "{}", rules.id());
+            let rows = rank(&units, &HashMap::new(), &criteria, rules.pass_mark());
+            let order: Vec<(&str, u32)> = rows.iter().map(|r| (r.name.as_str(), r.rank)).collect();
+            assert_eq!(order, [("单位1", 1), ("单位3", 2), ("单位2", 3)], "{}: {rows:#?}", rules.id());
+            let dead = &rows[2];
+            assert_eq!(dead.unchecked.len(), 2, "{}", rules.id());
+            assert_eq!(dead.rank_in_kind, 3, "the same key orders the unit's kind");
+            assert!(dead.laggard, "{}", rules.id());
+            assert!(
+                dead.reasons.iter().any(|r| r.starts_with("未能核查（")
+                    && r.contains("网站未能核查：网站首页无法访问（连接被拒绝）")),
+                "{}: {:?}",
+                rules.id(),
+                dead.reasons
+            );
+            assert!(rows[0].unchecked.is_empty() && rows[1].unchecked.is_empty());
+        }
+    }
+
+    #[test]
+    fn unchecked_units_with_equal_totals_share_a_rank_after_the_checked_ones() {
+        let keys = [
+            (Decimal::from(60), false),
+            (Decimal::from(60), true),
+            (Decimal::from(60), false),
+            (Decimal::from(59), true),
+        ];
+        assert_eq!(competition_ranks(&keys), vec![2, 1, 2, 4]);
     }
 
     #[test]

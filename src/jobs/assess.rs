@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{JobError, Progress};
-use crate::assess::{LaggardCriteria, RankedScore, rank, score_units};
+use crate::assess::{LaggardCriteria, RankedScore, mark_uncrawled, rank, score_units};
 use crate::rules::RuleSet;
 use crate::store::{AuditEntry, CycleRecord, Store};
 
@@ -41,6 +41,8 @@ pub struct AssessOutcome {
     pub passed: usize,
     pub vetoed: usize,
     pub laggards: usize,
+    /// Units whose website or catalogue could not be checked (未能核查).
+    pub unchecked: usize,
     pub previous_cycle: Option<String>,
     /// Whether the cycle was saved (false for a what-if); not part of the printed summary.
     #[serde(skip)]
@@ -53,8 +55,10 @@ pub struct AssessOutcome {
 impl AssessOutcome {
     /// The one-sentence summary the command line prints and the dashboard's job page shows.
     pub fn summary_zh(&self) -> String {
+        let unchecked =
+            if self.unchecked > 0 { format!("，未能核查 {}", self.unchecked) } else { String::new() };
         format!(
-            "周期 {} 已评分：{} 个单位，合格 {}，单项否决 {}，后进 {}（规则集 {} {} 版，截至 {}）",
+            "周期 {} 已评分：{} 个单位，合格 {}，单项否决 {}，后进 {}{unchecked}（规则集 {} {} 版，截至 {}）",
             self.cycle,
             self.units,
             self.passed,
@@ -80,7 +84,8 @@ pub async fn assess(
     }
     progress.stage("汇集证据", 1);
     let units = store.units().await?;
-    let evidence = store.evidence(request.cutoff).await?;
+    let mut evidence = store.evidence(request.cutoff).await?;
+    mark_uncrawled(&units, &mut evidence, request.cutoff);
     progress.stage("评分", units.len());
     let scored = score_units(rule_set, &units, &evidence, &request.criteria, request.day);
     progress.advance(units.len());
@@ -135,6 +140,7 @@ pub async fn assess(
         passed: rows.iter().filter(|r| r.passed).count(),
         vetoed: rows.iter().filter(|r| r.veto.is_some()).count(),
         laggards,
+        unchecked: rows.iter().filter(|r| !r.unchecked.is_empty()).count(),
         previous_cycle: previous,
         saved: request.save,
         cycle,

@@ -21,7 +21,7 @@ use crate::store::{CrawlRunRecord, Store};
 #[derive(Debug, Clone)]
 pub struct SiteCrawl {
     pub profile: SiteProfile,
-    /// The units asked for; those without a website are counted, not crawled.
+    /// The units asked for; those without a website are counted and recorded as unchecked.
     pub units: Vec<Unit>,
     pub day: NaiveDate,
     pub observed_at: DateTime<Utc>,
@@ -51,7 +51,7 @@ pub struct SiteSummary {
     pub errors: Vec<UnitError>,
 }
 
-/// The summary with each crawled unit's outcome, in the same order.
+/// The summary with each unit's outcome (units without a website included), in the same order.
 #[derive(Debug, Clone)]
 pub struct SiteCrawlReport {
     pub summary: SiteSummary,
@@ -79,7 +79,11 @@ pub async fn crawl_sites(
     request: SiteCrawl,
     progress: &Progress,
 ) -> Result<SiteCrawlReport, JobError> {
-    let (crawled, without): (Vec<Unit>, Vec<Unit>) = request.units.into_iter().partition(has_website);
+    // Units without a website are crawled too: their outcome is a `site.unchecked` finding, so
+    // the run covers them and an assessment cannot score them as if nothing were wrong.
+    let crawled = request.units;
+    let with_website = crawled.iter().filter(|u| has_website(u)).count();
+    let without = crawled.len() - with_website;
     let env = CrawlEnv::new(request.profile, request.allow_private, request.day, request.observed_at)
         .map_err(|e| JobError::BadInput(e.to_string()))?;
     let started_at = Utc::now();
@@ -102,8 +106,8 @@ pub async fn crawl_sites(
         finished_at: Utc::now(),
         units: crawled.iter().map(|u| u.code.clone()).collect(),
         stats: serde_json::json!({
-            "sites": crawled.len(), "reachable": reachable, "pages": pages,
-            "findings": findings.len(), "errors": errors.len(), "without_website": without.len(),
+            "sites": with_website, "reachable": reachable, "pages": pages,
+            "findings": findings.len(), "errors": errors.len(), "without_website": without,
         }),
     };
     let run = store.record_crawl_run(&record, &findings, &metrics).await?;
@@ -112,9 +116,9 @@ pub async fn crawl_sites(
         run,
         kind: "site",
         as_of: request.day.to_string(),
-        sites: crawled.len(),
+        sites: with_website,
         reachable,
-        without_website: without.len(),
+        without_website: without,
         pages,
         findings: findings.len(),
         by_check: count_by_check(&findings),

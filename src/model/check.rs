@@ -29,7 +29,19 @@ pub const CHECKS: &[CheckInfo] = &[
     CheckInfo { id: "catalogue.index_duplicate", title_zh: "索引号重复" },
     CheckInfo { id: "catalogue.metadata_missing", title_zh: "目录条目缺少必填元数据" },
     CheckInfo { id: "catalogue.stale", title_zh: "公开目录长期无新增条目" },
+    CheckInfo { id: "site.unchecked", title_zh: "网站未能核查" },
+    CheckInfo { id: "catalogue.unchecked", title_zh: "公开目录未能核查" },
 ];
+
+/// The vocabulary's checks that record missing evidence (未能核查) rather than a problem found:
+/// the crawl could not look, so whatever it would have judged is unknown. Rule sets say in
+/// their `[unchecked]` section which indicators that costs; rankings flag such units.
+pub const MISSING_EVIDENCE_CHECKS: &[&str] = &["site.unchecked", "catalogue.unchecked"];
+
+/// Whether a vocabulary check id records missing evidence.
+pub fn is_missing_evidence(id: &str) -> bool {
+    MISSING_EVIDENCE_CHECKS.contains(&id)
+}
 
 /// Looks a check up by id.
 pub fn check_info(id: &str) -> Option<&'static CheckInfo> {
@@ -60,5 +72,13 @@ mod tests {
         assert!(!is_check_id("field"));
         assert!(!is_check_id("Field.x"));
         assert!(!is_check_id("field..x"));
+    }
+
+    #[test]
+    fn missing_evidence_checks_are_in_the_vocabulary() {
+        for id in MISSING_EVIDENCE_CHECKS {
+            assert!(check_info(id).is_some_and(|c| c.title_zh.contains("未能核查")), "{id}");
+        }
+        assert!(is_missing_evidence("site.unchecked") && !is_missing_evidence("site.unreachable"));
     }
 }

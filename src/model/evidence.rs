@@ -1,6 +1,6 @@
 //! Evidence about a unit: findings (DESIGN.md §4) and metrics, whoever observed them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -156,4 +156,8 @@ pub struct UnitEvidence {
     /// Latest value of each metric by name.
     pub metrics: BTreeMap<String, Decimal>,
     pub self_claims: Vec<SelfClaim>,
+    /// The kinds of crawl run (`site`, `catalogue`, `probe`) whose current run covered the unit:
+    /// a unit that no website crawl reached has no website evidence at all.
+    #[serde(default)]
+    pub crawled: BTreeSet<String>,
 }

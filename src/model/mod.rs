@@ -7,11 +7,12 @@ mod check;
 mod evidence;
 mod org_code;
 mod rectification;
+mod unchecked;
 mod unit;
 
 pub use account::{Account, AccountError, MIN_PASSWORD_CHARS, Role};
 pub use catalogue::CatalogueEntry;
-pub use check::{CHECKS, CheckInfo, check_info, is_check_id};
+pub use check::{CHECKS, CheckInfo, MISSING_EVIDENCE_CHECKS, check_info, is_check_id, is_missing_evidence};
 pub use evidence::{CrawlKind, Finding, FindingStatus, Metric, SelfClaim, Source, UnitEvidence};
 pub use org_code::{
     OrgCode, OrgCodeError, credit_check_character, organisation_check_character, synthetic_credit_code,
@@ -20,4 +21,5 @@ pub use rectification::{
     FindingEvent, MAX_RECTIFICATION_NOTE_CHARS, RectificationAction, RectificationError, RectificationSide,
     status_label_zh,
 };
+pub use unchecked::Unchecked;
 pub use unit::{Unit, UnitKind, UnknownUnitKind};

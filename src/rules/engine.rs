@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::model::{Unit, UnitEvidence};
+use crate::model::{Finding, Unchecked, Unit, UnitEvidence, is_missing_evidence};
 
 use super::evidence::{ALL_SOURCES, Context, View, counted};
 use super::explain::{Explanation, Node, NodeKind, Score};
@@ -32,10 +32,14 @@ pub fn score(rs: &Validated, hash: &str, unit: &Unit, evidence: &UnitEvidence, a
     let findings = counted(rs, unit, evidence, as_of);
     let global =
         Context::new(rs, unit, evidence, View::new(&findings, &ALL_SOURCES, &rs.sources), true, as_of);
-    let mut s = Scorer { rs, hash, warnings, as_of };
+    let unchecked = unchecked(rs, &findings);
+    let mut s = Scorer { rs, hash, warnings, as_of, unchecked };
 
     let mut root = Node::new(NodeKind::Assessment, rs.meta.id.clone(), rs.meta.title.clone());
     root.available = Some(rs.meta.points);
+    for missing in &s.unchecked {
+        root.notes.push(format!("未能核查：{}", missing.summary_zh()));
+    }
     for (check, winner, loser) in &global.view.overruled {
         root.notes.push(format!(
             "检查项 {check}：{} 与 {} 均有记录，以 {} 为准",
@@ -108,6 +112,27 @@ pub fn score(rs: &Validated, hash: &str, unit: &Unit, evidence: &UnitEvidence, a
     s.finish(unit, root, total, None)
 }
 
+/// The missing evidence among the counted findings: every check that records it (the
+/// vocabulary's, and those the rule set's `[unchecked]` section names), one entry per check,
+/// from its latest finding. The findings come in canonical order, so the choice is stable.
+fn unchecked(rs: &Validated, findings: &[&Finding]) -> Vec<Unchecked> {
+    let mut latest: Vec<&Finding> = Vec::new();
+    for f in findings {
+        if !is_missing_evidence(&f.check) && !rs.unchecked.iter().any(|u| u.check == f.check) {
+            continue;
+        }
+        match latest.iter_mut().find(|l| l.check == f.check) {
+            Some(slot) if f.observed_at >= slot.observed_at => *slot = f,
+            Some(_) => {}
+            None => latest.push(f),
+        }
+    }
+    latest
+        .into_iter()
+        .map(|f| Unchecked::from_finding(f, rs.checks.get(&f.check).map_or(f.check.as_str(), String::as_str)))
+        .collect()
+}
+
 fn round(value: Decimal, decimals: u32) -> Decimal {
     value.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero)
 }
@@ -125,6 +150,7 @@ struct Scorer<'r> {
     hash: &'r str,
     warnings: Vec<String>,
     as_of: NaiveDate,
+    unchecked: Vec<Unchecked>,
 }
 
 impl Scorer<'_> {
@@ -137,6 +163,7 @@ impl Scorer<'_> {
             grade,
             veto,
             passed,
+            unchecked: self.unchecked,
             explanation: Explanation {
                 rule_set: rs.meta.id.clone(),
                 version: rs.meta.version.clone(),
@@ -299,6 +326,14 @@ impl Scorer<'_> {
     fn indicator(&mut self, ind: &Indicator, points: Decimal, cx: &Context<'_>) -> (Decimal, Node) {
         let mut node = Node::new(NodeKind::Indicator, ind.id.clone(), ind.title.clone());
         node.available = Some(points);
+        let missing = self.missing_evidence(ind, cx);
+        if !missing.is_empty() {
+            node.notes.push("本指标依赖的证据未能核查，得 0 分（没有证据不能得满分）".to_string());
+            node.children = missing;
+            node.lost = Some(points);
+            node.score = Some(Decimal::ZERO);
+            return (Decimal::ZERO, node);
+        }
         let mut lost = Decimal::ZERO;
         for line in &ind.lines {
             let (p, mut child) = self.line(line, cx, NodeKind::Deduction);
@@ -321,6 +356,29 @@ impl Scorer<'_> {
         node.lost = Some(lost);
         node.score = Some(points - lost);
         (points - lost, node)
+    }
+
+    /// One node per missing-evidence check that zeroes `ind` (rule set's `[unchecked]`) and
+    /// has a counted finding in this assessment method's view: why, and the finding cited.
+    fn missing_evidence(&self, ind: &Indicator, cx: &Context<'_>) -> Vec<Node> {
+        let mut nodes = Vec::new();
+        for rule in self.rs.unchecked.iter().filter(|u| u.indicators.contains(&ind.id)) {
+            let found = cx.view.findings(&rule.check, &[], self.as_of);
+            if found.is_empty() {
+                continue;
+            }
+            let title = self.rs.checks.get(&rule.check).map_or(rule.check.as_str(), String::as_str);
+            let mut node = Node::new(NodeKind::Unchecked, rule.check.clone(), title);
+            for f in &found {
+                let note = format!("未能核查：{}", Unchecked::from_finding(f, title).summary_zh());
+                if !node.notes.contains(&note) {
+                    node.notes.push(note);
+                }
+            }
+            node.evidence = found.into_iter().map(super::evidence::cite_finding).collect();
+            nodes.push(node);
+        }
+        nodes
     }
 
     /// The points of one deduction line or bonus item (never negative), with its node.

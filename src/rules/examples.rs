@@ -74,7 +74,10 @@ pub fn evidence_for(example: &Example, code: &OrgCode) -> (Unit, UnitEvidence) {
             note: None,
         })
         .collect();
-    (unit, UnitEvidence { findings, metrics: example.metrics.clone(), self_claims })
+    (
+        unit,
+        UnitEvidence { findings, metrics: example.metrics.clone(), self_claims, ..UnitEvidence::default() },
+    )
 }
 
 pub fn run(rules: &RuleSet, examples: &[Example]) -> Vec<ExampleOutcome> {

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::model::Source;
+use crate::model::{Source, Unchecked};
 
 /// The result of scoring one unit under one rule set.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,6 +21,9 @@ pub struct Score {
     pub veto: Option<String>,
     /// No veto and a total at or above the pass mark.
     pub passed: bool,
+    /// What could not be checked (未能核查), one entry per missing-evidence check that counts.
+    /// Empty for a unit whose evidence is complete.
+    pub unchecked: Vec<Unchecked>,
     pub explanation: Explanation,
 }
 
@@ -88,6 +91,9 @@ pub enum NodeKind {
     SelfClaim,
     Bonus,
     BonusItem,
+    /// Under an indicator: evidence it depends on could not be collected (未能核查), so it
+    /// scores zero. Cites the finding that recorded it.
+    Unchecked,
 }
 
 /// One node of the explanation tree. Point fields are present only where they mean

@@ -78,6 +78,9 @@ pub struct RawRuleSet {
     pub not_applicable: Option<Spanned<RawNotApplicable>>,
     #[serde(default)]
     pub bonus: Option<Spanned<RawBonus>>,
+    /// Missing evidence (未能核查): a missing-evidence check → the indicators it zeroes.
+    #[serde(default)]
+    pub unchecked: BTreeMap<Text, Vec<Text>>,
     #[serde(default)]
     pub examples: Vec<Spanned<RawExample>>,
 }

@@ -27,6 +27,8 @@ mod golden_tests;
 #[cfg(test)]
 mod property_tests;
 #[cfg(test)]
+mod unchecked_tests;
+#[cfg(test)]
 mod validate_tests;
 
 use chrono::NaiveDate;

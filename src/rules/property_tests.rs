@@ -108,6 +108,7 @@ fn evidence() -> impl Strategy<Value = UnitEvidence> {
                     note: None,
                 })
                 .collect(),
+            crawled: Default::default(),
         })
 }
 

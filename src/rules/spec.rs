@@ -160,6 +160,14 @@ pub struct Bonus {
     pub items: Vec<Line>,
 }
 
+/// What missing evidence costs (未能核查): while a finding of `check` counts in an assessment
+/// method, each of `indicators` scores zero there, whatever its deductions and caps say.
+#[derive(Debug, Clone)]
+pub struct UncheckedRule {
+    pub check: String,
+    pub indicators: Vec<String>,
+}
+
 /// An embedded example: evidence and the score it must produce.
 #[derive(Debug, Clone)]
 pub struct Example {

@@ -12,7 +12,10 @@ use rust_decimal::Decimal;
 use toml::Spanned;
 use toml::value::Datetime;
 
-use crate::model::{CHECKS, FindingStatus, Source, UnitKind, check_info, is_check_id};
+use crate::model::{
+    CHECKS, FindingStatus, MISSING_EVIDENCE_CHECKS, Source, UnitKind, check_info, is_check_id,
+    is_missing_evidence,
+};
 
 use super::error::{Locator, Problems, RuleSetError};
 use super::expr::{Env, EvalError, Expr, NULL_ZH};
@@ -33,6 +36,7 @@ pub struct Validated {
     pub indicators: Vec<Indicator>,
     pub na_method: NaMethod,
     pub bonus: Option<Bonus>,
+    pub unchecked: Vec<UncheckedRule>,
     pub examples: Vec<Example>,
 }
 
@@ -77,6 +81,7 @@ fn unreachable_validated() -> Validated {
         indicators: Vec::new(),
         na_method: NaMethod::Scale,
         bonus: None,
+        unchecked: Vec::new(),
         examples: Vec::new(),
     }
 }
@@ -353,6 +358,7 @@ impl<'a> Validator<'a> {
         let indicators = self.indicators(raw, &checks, &counters, &metrics, &meta);
         let bonus = raw.bonus.as_ref().map(|b| self.bonus(b, &checks, &counters, &metrics, &meta));
         let grades = self.grades(raw, &meta, bonus.as_ref());
+        let unchecked = self.unchecked(raw, &checks, &indicators);
         let context = ExampleContext {
             meta: &meta,
             grades: &grades,
@@ -374,6 +380,7 @@ impl<'a> Validator<'a> {
             indicators,
             na_method,
             bonus,
+            unchecked,
             examples,
         }
     }
@@ -815,6 +822,58 @@ impl<'a> Validator<'a> {
             }
         }
         Bonus { above, max, items }
+    }
+
+    /// The `[unchecked]` section: each key a check that records missing evidence (the
+    /// vocabulary's `*.unchecked`, or a `field.*` check of this rule set), each value the
+    /// indicators that score zero while it stands.
+    fn unchecked(
+        &mut self,
+        raw: &RawRuleSet,
+        checks: &BTreeMap<String, String>,
+        indicators: &[Indicator],
+    ) -> Vec<UncheckedRule> {
+        let mut rules = Vec::new();
+        for (check, list) in &raw.unchecked {
+            let name = check.get_ref();
+            let key = format!("unchecked.\"{name}\"");
+            if !checks.contains_key(name) {
+                self.p.push(check.span(), &key, format!("未知检查项“{name}”"));
+                continue;
+            }
+            if check_info(name).is_some() && !is_missing_evidence(name) {
+                self.p.push(
+                    check.span(),
+                    &key,
+                    format!(
+                        "检查项“{name}”不表示证据缺失；此处只能写 {} 或本规则集自定义的 field.* 检查项",
+                        MISSING_EVIDENCE_CHECKS.join("、")
+                    ),
+                );
+                continue;
+            }
+            if list.is_empty() {
+                self.p.push(check.span(), &key, "应至少列出一个指标编号");
+            }
+            let mut zeroed: Vec<String> = Vec::new();
+            for (i, id) in list.iter().enumerate() {
+                let ikey = format!("{key}[{i}]");
+                let id_text = id.get_ref();
+                if !indicators.iter().any(|ind| &ind.id == id_text) {
+                    self.p.push(
+                        id.span(),
+                        &ikey,
+                        format!("未知指标“{id_text}”（应为 [[indicators]] 中的 id）"),
+                    );
+                } else if zeroed.contains(id_text) {
+                    self.p.push(id.span(), &ikey, format!("指标“{id_text}”重复"));
+                } else {
+                    zeroed.push(id_text.clone());
+                }
+            }
+            rules.push(UncheckedRule { check: name.clone(), indicators: zeroed });
+        }
+        rules
     }
 
     fn grades(&mut self, raw: &RawRuleSet, meta: &Meta, bonus: Option<&Bonus>) -> Vec<Grade> {

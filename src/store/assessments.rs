@@ -10,7 +10,7 @@ use surrealdb::types::{RecordId, SurrealValue};
 
 use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::assess::{RankedScore, Subordinates};
-use crate::model::OrgCode;
+use crate::model::{OrgCode, Unchecked};
 
 /// A cycle to save: which rule set (with its exact text) scored it, as of when.
 #[derive(Debug, Clone)]
@@ -92,6 +92,9 @@ struct ScoreRow {
     subordinates: Option<serde_json::Value>,
     self_claimed: Option<Decimal>,
     over_claim: Option<Decimal>,
+    /// What could not be checked (未能核查); absent in scores saved before it existed.
+    #[surreal(default)]
+    unchecked: Vec<serde_json::Value>,
     /// JSON text; left out of listings (hence the default), read by [`Store::explanation`].
     #[surreal(default)]
     explanation: String,
@@ -126,6 +129,12 @@ impl ScoreRow {
             reasons: self.reasons,
             self_claimed: self.self_claimed,
             over_claim: self.over_claim,
+            unchecked: self
+                .unchecked
+                .into_iter()
+                .map(serde_json::from_value::<Unchecked>)
+                .collect::<Result<_, _>>()
+                .map_err(|e| corrupt(format!("未能核查记录无效：{e}")))?,
         })
     }
 }
@@ -134,7 +143,7 @@ const CYCLE_FIELDS: &str = "cycle, as_of, created_at, ruleset_id, units, current
      ruleset.title AS ruleset_title, ruleset.version AS ruleset_version";
 
 const SCORE_FIELDS: &str = "cycle, unit, name, kind, parent_code, total, grade, veto, passed, rank, rank_in_kind, \
-     previous_rank, rank_change, laggard, reasons, subordinates, self_claimed, over_claim, ruleset_id, ruleset_version, ruleset_hash";
+     previous_rank, rank_change, laggard, reasons, subordinates, self_claimed, over_claim, unchecked, ruleset_id, ruleset_version, ruleset_hash";
 
 impl Store {
     /// Saves a cycle in one transaction: the rule set text (kept once per hash), the cycle
@@ -169,6 +178,7 @@ impl Store {
                 subordinates: row.subordinates.as_ref().and_then(|s| serde_json::to_value(s).ok()),
                 self_claimed: row.self_claimed,
                 over_claim: row.over_claim,
+                unchecked: row.unchecked.iter().filter_map(|u| serde_json::to_value(u).ok()).collect(),
                 explanation: explanations.get(&row.unit).cloned().unwrap_or_else(|| "{}".to_string()),
                 ruleset_id: cycle.rule_set_id.clone(),
                 ruleset_version: cycle.rule_set_version.clone(),

@@ -317,6 +317,11 @@ impl Store {
         };
 
         let mut evidence: BTreeMap<OrgCode, UnitEvidence> = BTreeMap::new();
+        for (unit, kind) in current.keys() {
+            let unit = OrgCode::parse(unit)
+                .map_err(|e| StoreError::Corrupt { context: "crawl_run", message: format!("{unit}: {e}") })?;
+            evidence.entry(unit).or_default().crawled.insert(kind.clone());
+        }
         for row in findings {
             if !is_current(&row.unit, &row.run) {
                 continue;

@@ -28,6 +28,7 @@ pub const RANKING_COLUMNS: &[(&str, &str)] = &[
     ("reasons", "原因"),
     ("subordinates", "下级单位"),
     ("over_claim", "自评高报"),
+    ("unchecked", "未能核查"),
 ];
 
 /// One ranking row as the cells of `RANKING_COLUMNS`. Decimals keep the text they were stored
@@ -49,13 +50,14 @@ pub fn ranking_cells(row: &RankedScore) -> Vec<String> {
             .map(|s| format!("{} 个，后进 {}，平均 {}", s.count, s.laggards, s.average))
             .unwrap_or_default(),
         row.over_claim.filter(|o| !o.is_zero()).map(|o| o.to_string()).unwrap_or_default(),
+        row.unchecked.iter().map(crate::model::Unchecked::summary_zh).collect::<Vec<_>>().join("；"),
     ]
 }
 
 /// Columns whose text comes from data files (the units registry, the rule set) rather than
 /// from numbers this program formats. Only these are guarded against spreadsheet formulas, so
 /// a rank change of "+2" or a score of "-5.00" reaches the spreadsheet untouched.
-const FREE_TEXT_COLUMNS: &[&str] = &["name", "grade", "reasons"];
+const FREE_TEXT_COLUMNS: &[&str] = &["name", "grade", "reasons", "unchecked"];
 
 /// The ranking as a CSV file for Excel: BOM, Chinese header row, one row per unit in the order
 /// given (the caller's filter and sort are kept).
@@ -110,6 +112,7 @@ mod tests {
             subordinates: None,
             self_claimed: None,
             over_claim: None,
+            unchecked: Vec::new(),
         }
     }
 
@@ -129,7 +132,10 @@ mod tests {
         let bytes = ranking_csv(&[]).unwrap();
         assert_eq!(&bytes[..3], [0xEF, 0xBB, 0xBF]);
         let text = std::str::from_utf8(&bytes[3..]).unwrap();
-        assert_eq!(text, "名次,类内名次,代码,单位,类型,得分,等次,名次变化,后进,原因,下级单位,自评高报\r\n");
+        assert_eq!(
+            text,
+            "名次,类内名次,代码,单位,类型,得分,等次,名次变化,后进,原因,下级单位,自评高报,未能核查\r\n"
+        );
     }
 
     #[test]
@@ -144,6 +150,13 @@ mod tests {
         second.reasons = vec!["低于合格线".into(), "连续两期后进".into()];
         second.over_claim = Some(dec!(0.00));
         second.grade = None;
+        second.unchecked = vec![crate::model::Unchecked {
+            check: "site.unchecked".into(),
+            label: "网站未能核查".into(),
+            reason: "网站首页无法访问".into(),
+            error: Some("连接被拒绝".into()),
+            url: Some("http://127.0.0.1:9/".into()),
+        }];
 
         let records = parse(&ranking_csv(&[first, second]).unwrap());
         assert_eq!(records.len(), 3, "header plus one row per unit");
@@ -162,7 +175,8 @@ mod tests {
                 "",
                 "",
                 "3 个，后进 1，平均 80.10",
-                "2.5"
+                "2.5",
+                ""
             ]
         );
         assert_eq!(
@@ -179,7 +193,8 @@ mod tests {
                 "是",
                 "低于合格线；连续两期后进",
                 "",
-                ""
+                "",
+                "网站未能核查：网站首页无法访问（连接被拒绝）"
             ]
         );
     }

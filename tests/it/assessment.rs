@@ -239,6 +239,15 @@ fn shipped_rule_sets_check_and_a_broken_one_names_its_lines() {
         let examples = json(&output);
         assert!(!examples.as_array().expect("array").is_empty(), "{file} has examples");
         assert!(examples.as_array().expect("array").iter().all(|e| e["pass"] == true), "{examples}");
+        let dead_site = examples
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|e| e["name"].as_str().is_some_and(|n| n.starts_with("网站拒绝连接")));
+        assert!(
+            dead_site.is_some_and(|e| e["expected_total"] != "100"),
+            "{file}: a dead-site example (未能核查)"
+        );
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let broken = dir.path().join("broken.toml");

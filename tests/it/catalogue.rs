@@ -301,8 +301,9 @@ async fn a_catalogue_root_that_404s_is_unreachable_and_nothing_else() {
     let catalogue = Catalogue::complete("x", &code, &classes(UnitKind::Department), 1, as_of());
     let site = serve(&[]).await;
     let outcome = crawl(&unit(&code, UnitKind::Department, &site, &catalogue)).await;
-    assert_eq!(checks(&outcome.output.findings), ["catalogue.unreachable"]);
+    assert_eq!(checks(&outcome.output.findings), ["catalogue.unreachable", "catalogue.unchecked"]);
     assert_eq!(outcome.output.findings[0].detail["reason"], "HTTP 404");
+    assert_eq!(outcome.output.findings[1].detail["error"], "HTTP 404");
     assert_eq!(outcome.output.findings[0].url.as_deref(), Some(site.url("/x/index.html").as_str()));
     assert!(outcome.scan.entries.is_empty());
 }
@@ -413,7 +414,9 @@ async fn entries_are_stored_replaced_per_unit_listed_and_searched() {
     assert_eq!(store.catalogue_entries(&bursty_unit, None).await.expect("list").len(), 48);
     let filter = FindingFilter { unit: Some(bursty_unit), ..FindingFilter::default() };
     let findings = store.findings(&filter).await.expect("findings");
-    assert_eq!(checks(&findings), ["catalogue.unreachable"]);
+    let mut found = checks(&findings);
+    found.sort_unstable();
+    assert_eq!(found, ["catalogue.unchecked", "catalogue.unreachable"]);
     store.close().await;
 }
 

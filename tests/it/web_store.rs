@@ -419,6 +419,7 @@ fn score(unit: u32, total: i64, rank: u32, laggard: bool) -> RankedScore {
         subordinates: None,
         self_claimed: None,
         over_claim: None,
+        unchecked: Vec::new(),
     }
 }
 

@@ -107,6 +107,14 @@ pub fn check_catalogue(
             Some(scan.root.clone()),
             json!({ "url": scan.root, "reason": reason, "message": format!("公开目录首页无法访问：{reason}") }),
         );
+        // 未能核查: none of the catalogue could be checked, which is not "nothing wrong". A
+        // single class page that fails is a problem found (catalogue.unreachable) in a
+        // catalogue that was otherwise checked.
+        emit.finding(
+            "catalogue.unchecked",
+            Some(scan.root.clone()),
+            json!({ "url": scan.root, "reason": "公开目录首页无法访问，目录各项检查均未能进行", "error": reason }),
+        );
         return emit.out;
     }
     check_classes(&mut emit, profile, scan);
@@ -356,7 +364,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unreachable_root_is_the_only_finding() {
+    fn an_unreachable_root_leaves_the_catalogue_unchecked() {
         let profile = CatalogueProfile::builtin().expect("profile");
         let as_of = NaiveDate::from_ymd_opt(2026, 11, 28).expect("date");
         let unit = unit(UnitKind::Department);
@@ -366,7 +374,8 @@ mod tests {
             ..CatalogueScan::default()
         };
         let out = check_catalogue(&unit, &profile, &scan, as_of, Utc::now());
-        assert_eq!(checks(&out), ["catalogue.unreachable"]);
+        assert_eq!(checks(&out), ["catalogue.unreachable", "catalogue.unchecked"]);
+        assert_eq!(out.findings[1].detail["error"], "HTTP 404");
         assert!(out.metrics.is_empty());
     }
 }

@@ -646,6 +646,16 @@ fn schemas() -> Value {
         ]),
     );
     add("SetCurrentCycleRequest", object(&[("cycle", text())]));
+    add(
+        "Unchecked",
+        object(&[
+            ("check", json!({ "type": "string", "description": "证据缺失检查项，如 site.unchecked" })),
+            ("label", text()),
+            ("reason", text()),
+            ("error", opt_text()),
+            ("url", opt_text()),
+        ]),
+    );
     add("Subordinates", object(&[("count", integer()), ("laggards", integer()), ("average", decimal())]));
     add(
         "RankedScore",
@@ -667,6 +677,14 @@ fn schemas() -> Value {
             ("subordinates", nullable(schema("Subordinates"))),
             ("self_claimed", nullable(decimal())),
             ("over_claim", nullable(decimal())),
+            (
+                "unchecked",
+                json!({
+                    "type": "array",
+                    "items": schema("Unchecked"),
+                    "description": "未能核查：网站或公开目录无法检查（空表示证据完整）"
+                }),
+            ),
         ]),
     );
     add("RankingRow", extends("RankedScore", &[("kind_label", text()), ("over_claimed", boolean())]));
@@ -678,6 +696,7 @@ fn schemas() -> Value {
             ("failed", integer()),
             ("vetoed", integer()),
             ("laggards", integer()),
+            ("unchecked", integer()),
             ("average", nullable(decimal())),
             ("highest", nullable(decimal())),
             ("lowest", nullable(decimal())),
@@ -799,6 +818,7 @@ fn schemas() -> Value {
             ("points_lost", decimal()),
             ("available", nullable(decimal())),
             ("veto", boolean()),
+            ("unchecked", boolean()),
             ("findings", integer()),
         ]),
     );

@@ -46,6 +46,8 @@ pub struct RankingSummary {
     pub failed: usize,
     pub vetoed: usize,
     pub laggards: usize,
+    /// Units whose website or catalogue could not be checked (未能核查).
+    pub unchecked: usize,
     /// Mean total, to two decimal places; none without rows.
     pub average: Option<Decimal>,
     pub highest: Option<Decimal>,
@@ -60,6 +62,7 @@ impl RankingSummary {
             failed: 0,
             vetoed: 0,
             laggards: 0,
+            unchecked: 0,
             average: None,
             highest: None,
             lowest: None,
@@ -74,6 +77,7 @@ impl RankingSummary {
             }
             summary.vetoed += usize::from(row.veto.is_some());
             summary.laggards += usize::from(row.laggard);
+            summary.unchecked += usize::from(!row.unchecked.is_empty());
             sum += row.score;
             summary.highest = Some(summary.highest.map_or(row.score, |h| h.max(row.score)));
             summary.lowest = Some(summary.lowest.map_or(row.score, |l| l.min(row.score)));
@@ -289,18 +293,27 @@ mod tests {
             subordinates: None,
             self_claimed: None,
             over_claim: None,
+            unchecked: Vec::new(),
         }
     }
 
     #[test]
     fn summary_counts_and_averages_exactly() {
-        let rows = [
+        let mut rows = [
             row("a", UnitKind::Department, dec!(90.5), true, false),
             row("b", UnitKind::Department, dec!(59), false, true),
             row("c", UnitKind::District, dec!(70), true, false),
         ];
+        rows[1].unchecked = vec![crate::model::Unchecked {
+            check: "site.unchecked".into(),
+            label: "网站未能核查".into(),
+            reason: "网站首页无法访问".into(),
+            error: None,
+            url: None,
+        }];
         let summary = RankingSummary::of(&rows);
         assert_eq!((summary.units, summary.passed, summary.failed, summary.laggards), (3, 2, 1, 1));
+        assert_eq!(summary.unchecked, 1);
         assert_eq!(summary.average, Some(dec!(73.17)), "219.5 / 3 rounded to two places");
         assert_eq!((summary.highest, summary.lowest), (Some(dec!(90.5)), Some(dec!(59))));
         assert_eq!(RankingSummary::of(&[]).average, None);

@@ -118,6 +118,8 @@ pub enum TreeKind {
     SelfClaim,
     Bonus,
     BonusItem,
+    /// Under an indicator: the evidence it depends on could not be collected (未能核查).
+    Unchecked,
     /// A kind this version does not know (a newer engine wrote the tree): shown plainly.
     #[serde(other)]
     Other,
@@ -171,6 +173,8 @@ pub struct LostItem {
     pub points_lost: Decimal,
     pub available: Option<Decimal>,
     pub veto: bool,
+    /// The item scored zero because evidence it depends on could not be collected (未能核查).
+    pub unchecked: bool,
     /// How many findings the item's deductions cite.
     pub findings: usize,
 }
@@ -367,6 +371,8 @@ fn detail_label(key: &str) -> Option<&'static str> {
         "expected" => "应为",
         "deadline" => "期限",
         "note" => "备注",
+        "budget_secs" => "时间预算（秒）",
+        "pages" => "已读页面数",
         _ => return None,
     })
 }
@@ -540,7 +546,7 @@ impl RawNode {
         }
         let veto_met = self.kind == TreeKind::Veto;
         let open = match self.kind {
-            TreeKind::Assessment | TreeKind::Veto => true,
+            TreeKind::Assessment | TreeKind::Veto | TreeKind::Unchecked => true,
             TreeKind::Vetoes => !children.is_empty(),
             TreeKind::NotApplicable | TreeKind::Bonus | TreeKind::BonusItem => false,
             _ => points_lost > Decimal::ZERO || children.iter().any(|c| c.open),
@@ -623,6 +629,7 @@ fn lost_items(root: &TreeNode) -> Vec<LostItem> {
                     points_lost: Decimal::ZERO,
                     available: None,
                     veto: true,
+                    unchecked: false,
                     findings: cited_findings(veto),
                 }))
             }
@@ -634,6 +641,7 @@ fn lost_items(root: &TreeNode) -> Vec<LostItem> {
                     points_lost: item.points_lost,
                     available: item.available,
                     veto: false,
+                    unchecked: item.children.iter().any(|c| c.kind == TreeKind::Unchecked),
                     findings: cited_findings(item),
                 }))
             }
@@ -770,6 +778,35 @@ mod tests {
         assert_eq!(finding.check_label, Some("链接无法访问（错链、断链）"));
         assert_eq!((finding.link.as_deref(), finding.status, finding.current), (None, None, false));
         assert_eq!(finding.observed_day, "2026-11-20");
+    }
+
+    #[test]
+    fn an_indicator_zeroed_for_missing_evidence_is_listed_as_unchecked_and_opened() {
+        let raw: RawExplanation = serde_json::from_str(
+            r#"{
+            "rule_set": "r", "version": "1", "hash": "h", "unit": "u", "as_of": "2026-11-30",
+            "root": { "kind": "assessment", "id": "r", "label": "测评", "available": "100", "score": "75",
+              "children": [{ "kind": "component", "id": "all", "label": "综合评价", "available": "100", "score": "75",
+                "children": [
+                  { "kind": "indicator", "id": "usability", "label": "功能设计与安全", "available": "25", "lost": "25",
+                    "score": "0", "notes": ["本指标依赖的证据未能核查，得 0 分（没有证据不能得满分）"],
+                    "children": [{ "kind": "unchecked", "id": "site.unchecked", "label": "网站未能核查",
+                      "notes": ["未能核查：网站未能核查：网站首页无法访问（连接被拒绝）"],
+                      "evidence": [{ "type": "finding", "id": "finding:d", "check": "site.unchecked",
+                                     "source": "crawler", "observed_at": "2026-11-20T03:00:00Z" }] }] },
+                  { "kind": "indicator", "id": "service", "label": "办事服务", "available": "75", "lost": "0", "score": "75" }
+                ] }] }
+        }"#,
+        )
+        .expect("tree");
+        let view = raw.into_view(&HashMap::new());
+        let indicator = &view.root.children[0].children[0];
+        assert!(indicator.open && indicator.children[0].open);
+        assert_eq!(indicator.children[0].kind, TreeKind::Unchecked);
+        assert_eq!(indicator.children[0].points_lost, Decimal::ZERO, "the indicator carries the loss, once");
+        let items = lost_items(&view.root);
+        assert_eq!(items.len(), 1);
+        assert!(items[0].unchecked && items[0].points_lost == dec!(25) && items[0].findings == 1);
     }
 
     #[test]
