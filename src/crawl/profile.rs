@@ -16,8 +16,14 @@ use crate::model::UnitKind;
 pub const DEFAULT_PROFILE: &str = include_str!("../../crawlers/site.toml");
 pub const DEFAULT_PROFILE_NAME: &str = "crawlers/site.toml";
 
+/// Upper bound of the pages fetched per site to find columns or message lists: these fetches
+/// come on top of the crawl's page cap.
+const MAX_FOLLOWED_PAGES: usize = 50;
+
 /// How often a column must get a new item (DESIGN.md §4). The ids are what `column.stale`
-/// findings carry in `detail.cadence` and what rule sets count by.
+/// findings carry in `detail.cadence` and what rule sets count by. `none` marks a column that
+/// must only be there (the disclosure guide is one document, not a list): it can be missing,
+/// never empty or stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Cadence {
@@ -27,6 +33,8 @@ pub enum Cadence {
     Plan,
     Personnel,
     Annual,
+    #[serde(rename = "none")]
+    PresenceOnly,
 }
 
 impl Cadence {
@@ -38,7 +46,14 @@ impl Cadence {
             Cadence::Plan => "plan",
             Cadence::Personnel => "personnel",
             Cadence::Annual => "annual",
+            Cadence::PresenceOnly => "none",
         }
+    }
+
+    /// Whether the column's page is judged for items and freshness, or only its link for being
+    /// there.
+    pub fn judges_content(self) -> bool {
+        self != Cadence::PresenceOnly
     }
 }
 
@@ -51,6 +66,28 @@ pub struct ColumnSpec {
     /// Link texts that count as this column.
     pub synonyms: Vec<String>,
     pub cadence: Cadence,
+    /// Link texts containing any of these are not this column even when they contain a
+    /// synonym (依申请公开指南 is not the disclosure guide).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// Where required columns are looked for besides the home page: the disclosure section's
+/// landing page, found by link text on the home page, and the pages its blocks' “更多” links
+/// lead to.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSearch {
+    /// Home-page link texts of the disclosure section (政府信息公开, 政务公开…).
+    pub landing: Vec<String>,
+    /// Home-page links containing any of these are not the landing page (政府信息公开年报 is
+    /// a report, 政府信息公开指南 a column).
+    #[serde(default)]
+    pub landing_exclude: Vec<String>,
+    /// Texts of a block's “more” link on the landing page.
+    pub more: Vec<String>,
+    /// “More” pages opened at most per site.
+    pub max_more_pages: usize,
 }
 
 /// A footer item (网站标识码, 备案号…) and the texts that show it is there.
@@ -83,11 +120,84 @@ pub struct Cloaking {
 #[serde(deny_unknown_fields)]
 pub struct SpamSettings {
     pub lexicon: Vec<String>,
+    /// A lexicon word in visible text is not reported when its sentence carries one of these
+    /// (打击, 查处…): government news about fighting gambling names the games it fights.
+    #[serde(default)]
+    pub report_markers: Vec<String>,
+    /// …unless the sentence also carries one of these: the inducements only advertising uses
+    /// (注册送, 首存…).
+    #[serde(default)]
+    pub ad_markers: Vec<String>,
     /// Domain suffixes that hidden links and redirects may point to.
     pub allow_domains: Vec<String>,
     pub tiny_font_px: u32,
     pub offscreen_px: u32,
     pub cloaking: Cloaking,
+    #[serde(default)]
+    pub injection: InjectionSettings,
+}
+
+/// Visible injection (`[spam.injection]`): the shapes of a gambling brand's advertising phrase
+/// (a brand followed by 官网, 体育, 登录入口 …) and what makes a government page's own use of
+/// such words legitimate. The tiers these words make are described in docs/crawling.md.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InjectionSettings {
+    /// Words naming a site or its entrance (官网, 官方网站, app下载…).
+    pub site_words: Vec<String>,
+    /// Site words that government pages do not put after a name of their own (最新官网,
+    /// 登录入口, 网页版…): with them a Chinese brand needs less evidence.
+    pub strong_site_words: Vec<String>,
+    /// Words naming a gambling category (体育, 娱乐, 真人, 棋牌…).
+    pub category_words: Vec<String>,
+    /// Words that follow a brand but also many government systems (平台, 游戏…).
+    pub generic_words: Vec<String>,
+    /// Filler inside the phrase (综合, (中国), 最新…); never a phrase by itself.
+    pub decorations: Vec<String>,
+    /// Latin tokens that are not brands (APP, PDF, ICP, WPS…), matched case-insensitively.
+    pub latin_stopwords: Vec<String>,
+    /// A brand containing one of these is the government's own (市, 政府, 政务, 广西…).
+    pub legit_markers: Vec<String>,
+    /// Phrases that are legitimate wherever they stand (南宁市人民政府官网, 爱南宁APP, 体育彩票…).
+    pub allow_phrases: Vec<String>,
+    /// A phrase right after one of these verbs is a reference, not an injection (登录, 访问…).
+    pub mention_verbs: Vec<String>,
+    /// Words that end the text before a brand (通知, 报告, 的…): where a brand glued onto a
+    /// title begins.
+    pub boundary_words: Vec<String>,
+    /// Words a brand never holds: verbs that refer to a site or an app (通过, 下载, 关注…) and
+    /// the function words before them (可, 请…). A brand begins after the last one before its
+    /// phrase, even where repeats agree on more; with nothing left, the phrase names the page's
+    /// own site or app (市民可通过官方APP购票), not a brand.
+    pub referring_words: Vec<String>,
+    /// Characters of a Chinese brand at most.
+    pub max_brand_chars: usize,
+    /// Characters the title, heading or paragraph must keep besides the phrase for the phrase
+    /// to be an affix rather than the whole text.
+    pub min_remainder_chars: usize,
+    /// Placements listed per finding at most.
+    pub max_placements: usize,
+}
+
+impl Default for InjectionSettings {
+    fn default() -> Self {
+        Self {
+            site_words: Vec::new(),
+            strong_site_words: Vec::new(),
+            category_words: Vec::new(),
+            generic_words: Vec::new(),
+            decorations: Vec::new(),
+            latin_stopwords: Vec::new(),
+            legit_markers: Vec::new(),
+            allow_phrases: Vec::new(),
+            mention_verbs: Vec::new(),
+            boundary_words: Vec::new(),
+            referring_words: Vec::new(),
+            max_brand_chars: 4,
+            min_remainder_chars: 4,
+            max_placements: 40,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -101,9 +211,22 @@ pub struct AnnualReport {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Interaction {
+    /// Link texts of the consultation channels (政民互动, 领导信箱…), on the home page or the
+    /// disclosure landing page.
     pub synonyms: Vec<String>,
+    /// Link texts that lead from a channel's page to its message list (信件选登, 留言列表…),
+    /// followed when the page reached lists no dated message.
+    pub message_lists: Vec<String>,
+    /// Levels of such links followed at most below a channel's page.
+    pub follow_depth: u32,
+    /// Consultation pages fetched at most per site (channel pages and message lists).
+    pub max_pages: usize,
     pub limit_days: u32,
     pub unanswered_markers: Vec<String>,
+    /// Words marking an answered message: when one comes after the unanswered marker in a
+    /// row, the marker was part of the title.
+    #[serde(default)]
+    pub answered_markers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -126,6 +249,7 @@ pub struct SiteProfile {
     pub cadences: BTreeMap<Cadence, u32>,
     #[serde(default)]
     pub columns: BTreeMap<UnitKind, Vec<ColumnSpec>>,
+    pub column_search: ColumnSearch,
     #[serde(default)]
     pub identity: Vec<IdentityItem>,
     #[serde(default)]
@@ -214,7 +338,22 @@ impl SiteProfile {
                 if column.synonyms.is_empty() || column.synonyms.iter().any(|s| s.trim().is_empty()) {
                     return invalid(format!("{key}.synonyms"), "至少一个，且不能为空字符串");
                 }
+                if column.exclude.iter().any(|s| s.trim().is_empty()) {
+                    return invalid(format!("{key}.exclude"), "不能含空字符串");
+                }
             }
+        }
+        let search = &self.column_search;
+        for (key, words) in [("landing", &search.landing), ("more", &search.more)] {
+            if words.is_empty() || words.iter().any(|w| w.trim().is_empty()) {
+                return invalid(format!("column_search.{key}"), "至少一个，且不能为空字符串");
+            }
+        }
+        if search.landing_exclude.iter().any(|w| w.trim().is_empty()) {
+            return invalid("column_search.landing_exclude".into(), "不能含空字符串");
+        }
+        if search.max_more_pages > MAX_FOLLOWED_PAGES {
+            return invalid("column_search.max_more_pages".into(), "不能超过 50");
         }
         for (i, item) in self.identity.iter().enumerate() {
             if item.name.trim().is_empty() || item.patterns.iter().all(|p| p.trim().is_empty()) {
@@ -224,13 +363,48 @@ impl SiteProfile {
         if self.spam.lexicon.iter().any(|w| w.trim().is_empty()) {
             return invalid("spam.lexicon".into(), "不能含空字符串");
         }
+        let injection = &self.spam.injection;
+        if injection.max_brand_chars < 2 {
+            return invalid("spam.injection.max_brand_chars".into(), "至少为 2");
+        }
+        if injection.max_placements == 0 {
+            return invalid("spam.injection.max_placements".into(), "必须大于 0");
+        }
+        for (key, words) in [
+            ("site_words", &injection.site_words),
+            ("strong_site_words", &injection.strong_site_words),
+            ("category_words", &injection.category_words),
+            ("generic_words", &injection.generic_words),
+            ("decorations", &injection.decorations),
+        ] {
+            if words.iter().any(|w| w.trim().is_empty()) {
+                return invalid(format!("spam.injection.{key}"), "不能含空字符串");
+            }
+        }
         for (kind, deadline) in &self.annual_report.deadlines {
             if parse_month_day(deadline).is_none() {
                 return invalid(format!("annual_report.deadlines.{kind}"), "应为“月-日”，如 01-31");
             }
         }
-        if self.interaction.limit_days == 0 {
+        let interaction = &self.interaction;
+        if interaction.limit_days == 0 {
             return invalid("interaction.limit_days".into(), "必须大于 0");
+        }
+        for (key, words) in [
+            ("synonyms", &interaction.synonyms),
+            ("message_lists", &interaction.message_lists),
+            ("unanswered_markers", &interaction.unanswered_markers),
+            ("answered_markers", &interaction.answered_markers),
+        ] {
+            if words.iter().any(|w| w.trim().is_empty()) {
+                return invalid(format!("interaction.{key}"), "不能含空字符串");
+            }
+        }
+        if interaction.follow_depth > 3 {
+            return invalid("interaction.follow_depth".into(), "不能超过 3");
+        }
+        if interaction.max_pages == 0 || interaction.max_pages > MAX_FOLLOWED_PAGES {
+            return invalid("interaction.max_pages".into(), "应在 1 到 50 之间");
         }
         if self.probe.window_days == 0 || self.probe.per_day == 0 {
             return invalid("probe".into(), "per_day 和 window_days 必须大于 0");
@@ -287,6 +461,26 @@ mod tests {
         for kind in UnitKind::ALL {
             assert!(!profile.columns_for(kind).is_empty(), "{kind}");
         }
+        let names =
+            |kind| -> Vec<&str> { profile.columns_for(kind).iter().map(|c| c.name.as_str()).collect() };
+        for kind in [UnitKind::Department, UnitKind::District, UnitKind::Devzone] {
+            assert_eq!(
+                names(kind)[1..],
+                ["通知公告", "政策文件", "政府信息公开指南", "依申请公开"],
+                "{kind}"
+            );
+        }
+        assert_eq!(names(UnitKind::Institution), ["工作动态", "通知公告", "政府信息公开指南"]);
+        assert_eq!(names(UnitKind::Authorised), ["工作动态", "通知公告", "政府信息公开指南", "依申请公开"]);
+        for kind in UnitKind::ALL {
+            for column in profile.columns_for(kind) {
+                let presence_only = matches!(column.name.as_str(), "政府信息公开指南" | "依申请公开");
+                assert_eq!(column.cadence.judges_content(), !presence_only, "{kind} {}", column.name);
+            }
+        }
+        assert!(profile.columns_for(UnitKind::Institution)[0].synonyms.contains(&"政务动态".to_owned()));
+        assert!(profile.columns_for(UnitKind::Devzone)[0].synonyms.contains(&"园区动态".to_owned()));
+        assert!(profile.interaction.synonyms.contains(&"政民互动".to_owned()));
         assert_eq!(profile.identity.len(), 5);
         assert_eq!(profile.annual_deadline(UnitKind::Department, 2025), NaiveDate::from_ymd_opt(2026, 1, 31));
         assert_eq!(profile.annual_deadline(UnitKind::District, 2025), NaiveDate::from_ymd_opt(2026, 3, 31));
@@ -307,6 +501,10 @@ mod tests {
         let bad = DEFAULT_PROFILE.replace("per_host_concurrency = 4", "per_host_concurrency = 9");
         let err = SiteProfile::parse(&bad, "x.toml").expect_err("politeness bar");
         assert!(err.to_string().contains("fetch.per_host_concurrency"), "{err}");
+
+        let bad = DEFAULT_PROFILE.replace("max_more_pages = 16", "max_more_pages = 500");
+        let err = SiteProfile::parse(&bad, "x.toml").expect_err("unbounded more pages");
+        assert!(err.to_string().contains("column_search.max_more_pages"), "{err}");
 
         let bad = DEFAULT_PROFILE.replace("cadence = \"news\"", "cadence = \"weekly\"");
         let err = SiteProfile::parse(&bad, "x.toml").expect_err("unknown cadence");

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use super::checks::broken::{LinkOutcome, Referrer};
-use super::checks::columns::{ColumnPage, FoundColumn};
+use super::checks::columns::{ColumnPage, FoundColumn, Searched, SearchedPage};
 use super::checks::spam::SpamMatcher;
 use super::checks::{self, CheckContext, HiddenRules, ParsedPage, parse_page, site_host};
 use super::fetch::{Fetcher, Page};
@@ -181,6 +181,14 @@ pub async fn crawl_site(env: &CrawlEnv, unit: &Unit, progress: &CrawlProgress) -
     let mut outcome = SiteOutcome::new(unit);
     let ctx = CheckContext { unit, as_of: env.as_of, observed_at: env.observed_at, profile: &env.profile };
     let Some(website) = unit.website.as_deref().map(str::trim).filter(|w| !w.is_empty()) else {
+        // 未能核查 (issue #10): a unit with no registered website cannot be checked either, and
+        // "nothing checked" must never read as "nothing wrong".
+        progress.findings.fetch_add(1, Ordering::Relaxed);
+        outcome.findings.push(ctx.finding(
+            "site.unchecked",
+            None,
+            json!({ "reason": "单位名录中未登记网站地址，网站各项检查均未能进行" }),
+        ));
         return outcome;
     };
     let fetched = home_fetch(&env.fetcher, website).await;
@@ -189,15 +197,36 @@ pub async fn crawl_site(env: &CrawlEnv, unit: &Unit, progress: &CrawlProgress) -
     let home_page = match probe_result(&ctx, website, fetched) {
         Ok(page) => page,
         Err(finding) => {
-            progress.findings.fetch_add(1, Ordering::Relaxed);
+            // 未能核查 (issue #10): nothing on the site could be checked, which is not "nothing wrong".
+            let error = match finding.detail.get("error").and_then(|e| e.as_str()) {
+                Some(error) => error.to_owned(),
+                None => format!("HTTP {}", finding.detail["status"]),
+            };
+            let unchecked = ctx.finding(
+                "site.unchecked",
+                Some(website),
+                json!({ "reason": "网站首页无法访问，网站各项检查均未能进行", "error": error }),
+            );
+            progress.findings.fetch_add(2, Ordering::Relaxed);
             outcome.findings.push(finding);
+            outcome.findings.push(unchecked);
             return outcome;
         }
     };
     outcome.reachable = true;
     let mut crawl = SiteCrawl::new(env, &ctx, home_page);
     crawl.run(progress).await;
-    let (findings, metrics) = crawl.finish(progress).await;
+    let (mut findings, metrics) = crawl.finish(progress).await;
+    if crawl.timed_out {
+        // 未能核查 (issue #10): the site's time budget ran out before every page was read.
+        let budget = env.profile.site_budget_secs;
+        findings.push(ctx.finding(
+            "site.unchecked",
+            Some(website),
+            json!({ "reason": format!("网站检查超出时间预算（{budget} 秒），部分页面未能检查"),
+                    "budget_secs": budget, "pages": crawl.pages }),
+        ));
+    }
     outcome.pages = crawl.pages;
     progress.findings.fetch_add(findings.len(), Ordering::Relaxed);
     outcome.findings = findings;
@@ -240,6 +269,9 @@ fn canonical(url: &Url) -> Url {
     normalize(url).unwrap_or_else(|| url.clone())
 }
 
+/// Frames of a home page's frameset read at most.
+const MAX_FRAMES: usize = 6;
+
 /// The state of one site's crawl.
 struct SiteCrawl<'a> {
     env: &'a CrawlEnv,
@@ -254,14 +286,26 @@ struct SiteCrawl<'a> {
     wanted: HashSet<Url>,
     kept: HashMap<Url, Result<ParsedPage, String>>,
     columns: Vec<FoundColumn>,
+    /// Where the columns were looked for (home page, disclosure landing page, “more” pages).
+    searched: Searched,
+    /// The disclosure landing page, its section indexes and its “more” pages: navigation, not
+    /// items, when a column page repeats them.
+    section_nav: HashSet<Url>,
+    /// Consultation channels linked from the home page or the landing page.
+    channels: Vec<Url>,
     findings: Vec<Finding>,
     spam: Vec<checks::spam::Keyed>,
+    /// Phrases of an injection's shape seen so far, judged over the whole site at the end.
+    injections: checks::injection::SiteInjections,
     broken: Vec<Finding>,
     /// Link texts and titles that may announce the annual report.
     report_texts: Vec<String>,
     external: HashSet<Url>,
     pages: usize,
     timed_out: bool,
+    /// Pages of the home page's `<frameset>`: what a visitor sees as the home page (after
+    /// [`SiteCrawl::merge_frames`], those that could be read).
+    frames: Vec<Url>,
 }
 
 impl<'a> SiteCrawl<'a> {
@@ -273,6 +317,7 @@ impl<'a> SiteCrawl<'a> {
             link.url = canonical(&link.url);
         }
         let site = site_host(home_url.host_str().unwrap_or_default()).to_ascii_lowercase();
+        let frames = frame_sources(&home_page.body, &home_url);
         let mut frontier = Frontier::new(&home_url, env.profile.frontier.clone());
         if let Some(frontier) = frontier.as_mut() {
             for original in &home_page.redirects {
@@ -288,11 +333,6 @@ impl<'a> SiteCrawl<'a> {
                 frontier.allow_host(&twin);
             }
         }
-        let (columns, missing) = checks::columns::find(ctx, home_url.as_str(), &home.links);
-        let mut wanted: HashSet<Url> = columns.iter().map(|c| c.url.clone()).collect();
-        if let Some(link) = checks::columns::find_link(&home.links, &env.profile.interaction.synonyms) {
-            wanted.insert(link.url.clone());
-        }
         Self {
             env,
             ctx,
@@ -301,16 +341,21 @@ impl<'a> SiteCrawl<'a> {
             site,
             frontier,
             referrers: HashMap::new(),
-            wanted,
+            wanted: HashSet::new(),
             kept: HashMap::new(),
-            columns,
-            findings: missing,
+            columns: Vec::new(),
+            searched: Searched::default(),
+            section_nav: HashSet::new(),
+            channels: Vec::new(),
+            findings: Vec::new(),
             spam: Vec::new(),
+            injections: Default::default(),
             broken: Vec::new(),
             report_texts: Vec::new(),
             external: HashSet::new(),
             pages: 1,
             timed_out: false,
+            frames,
         }
     }
 
@@ -318,6 +363,7 @@ impl<'a> SiteCrawl<'a> {
     fn absorb(&mut self, url: &Url, depth: u32, page: &ParsedPage) {
         let ctx = self.ctx;
         self.spam.extend(checks::spam::check_page(ctx, &self.env.matcher, url.as_str(), page, &self.site));
+        self.injections.absorb(self.env.matcher.injection(), ctx, url.as_str(), page);
         self.report_texts.push(page.title.clone());
         let patterns = &self.env.profile.annual_report.patterns;
         for link in &page.links {
@@ -344,8 +390,131 @@ impl<'a> SiteCrawl<'a> {
         }
     }
 
+    /// Fetches one page the checks look at outside the crawl's order (its links in the
+    /// frontier's form, like the home page's).
+    async fn fetch_aside(&mut self, url: &Url, progress: &CrawlProgress) -> Result<ParsedPage, String> {
+        let (_, parsed) = fetch_and_parse(&self.env.fetcher, url, self.env.rules()).await;
+        progress.pages.fetch_add(1, Ordering::Relaxed);
+        self.pages += 1;
+        parsed.map(|mut page| {
+            for link in &mut page.links {
+                link.url = canonical(&link.url);
+            }
+            page
+        })
+    }
+
+    /// A home page built of frames is, to a visitor, its frames' pages together: their text,
+    /// links and footer become the home page's for every check that reads it.
+    async fn merge_frames(&mut self, progress: &CrawlProgress) {
+        for url in std::mem::take(&mut self.frames) {
+            let Ok(frame) = self.fetch_aside(&url, progress).await else { continue };
+            self.frames.push(url);
+            let home = &mut self.home;
+            for (into, from) in [
+                (&mut home.text, frame.text),
+                (&mut home.masthead, frame.masthead),
+                (&mut home.attr_text, frame.attr_text),
+            ] {
+                if !from.is_empty() {
+                    into.push(' ');
+                    into.push_str(&from);
+                }
+            }
+            home.links.extend(frame.links);
+            home.hidden.extend(frame.hidden);
+            home.scripts.extend(frame.scripts);
+            home.rows.extend(frame.rows);
+            home.headings.extend(frame.headings);
+            home.blocks.extend(frame.blocks);
+        }
+    }
+
+    /// Finds the required columns where real sites put them: the home page (with its frames),
+    /// the disclosure landing page linked from it, and the pages the landing page's and the
+    /// home page's “more” links lead to. Columns (and consultation channels) found become pages
+    /// to keep during the crawl.
+    async fn discover_columns(&mut self, progress: &CrawlProgress) {
+        let env = self.env;
+        let search = &env.profile.column_search;
+        let home_url = self.home_url.clone();
+        self.searched.pages.push(home_url.to_string());
+        self.searched.pages.extend(self.frames.iter().map(Url::to_string));
+        let landing_url = checks::columns::landing_link(&self.home.links, search)
+            .map(|l| l.url.clone())
+            .filter(|u| *u != canonical(&home_url));
+        let mut landing = None;
+        if let Some(url) = landing_url {
+            match self.fetch_aside(&url, progress).await {
+                Ok(page) => {
+                    self.searched.pages.push(url.to_string());
+                    self.section_nav.insert(url.clone());
+                    self.section_nav.extend(
+                        page.links
+                            .iter()
+                            .filter(|l| l.url.path().ends_with('/') && l.url.query().is_none())
+                            .map(|l| l.url.clone()),
+                    );
+                    landing = Some((url, page));
+                }
+                Err(reason) => self.searched.unreadable.push((url.to_string(), reason)),
+            }
+        }
+        // Blocks whose heading is plain text lead to their column only through “more”: the
+        // landing page's first (the disclosure columns live there), then the home page's.
+        let canonical_home = canonical(&home_url);
+        let mut skip = vec![&home_url, &canonical_home];
+        skip.extend(landing.as_ref().map(|(url, _)| url));
+        let landing_links = landing.as_ref().map(|(_, p)| p.links.as_slice()).unwrap_or_default();
+        let targets = checks::columns::more_links(
+            landing_links.iter().chain(&self.home.links),
+            search,
+            &skip,
+            search.max_more_pages,
+        );
+        let mut more: Vec<(Url, ParsedPage)> = Vec::new();
+        for target in targets {
+            match self.fetch_aside(&target, progress).await {
+                Ok(page) => {
+                    self.searched.pages.push(target.to_string());
+                    self.section_nav.insert(target.clone());
+                    more.push((target, page));
+                }
+                Err(reason) => self.searched.unreadable.push((target.to_string(), reason)),
+            }
+        }
+        let mut pages = vec![SearchedPage {
+            url: &home_url,
+            title: &self.home.title,
+            links: &self.home.links,
+            via_more: false,
+        }];
+        if let Some((url, page)) = &landing {
+            pages.push(SearchedPage { url, title: &page.title, links: &page.links, via_more: false });
+        }
+        for (url, page) in &more {
+            pages.push(SearchedPage { url, title: &page.title, links: &page.links, via_more: true });
+        }
+        let (columns, missing) = checks::columns::find(self.ctx, home_url.as_str(), &pages, &self.searched);
+        let settings = &env.profile.interaction;
+        self.channels =
+            checks::interaction::channel_links(self.home.links.iter().chain(landing_links), settings);
+        self.channels.truncate(settings.max_pages);
+        self.wanted.extend(columns.iter().filter(|c| c.spec.cadence.judges_content()).map(|c| c.url.clone()));
+        self.wanted.extend(self.channels.iter().cloned());
+        for (url, page) in landing.into_iter().chain(more) {
+            if self.wanted.contains(&url) {
+                self.kept.insert(url, Ok(page));
+            }
+        }
+        self.columns = columns;
+        self.findings.extend(missing);
+    }
+
     async fn run(&mut self, progress: &CrawlProgress) {
         let started = tokio::time::Instant::now();
+        self.merge_frames(progress).await;
+        self.discover_columns(progress).await;
         let home = std::mem::take(&mut self.home);
         let home_url = self.home_url.clone();
         if let Some(frontier) = self.frontier.as_mut() {
@@ -452,16 +621,18 @@ impl<'a> SiteCrawl<'a> {
             .collect();
         nav.insert(self.home_url.clone());
         nav.extend(self.wanted.iter().cloned());
+        nav.extend(self.section_nav.iter().cloned());
         for column in &self.columns {
             let page = match self.kept.get(&column.url) {
                 Some(Ok(page)) => ColumnPage::Parsed(page),
                 Some(Err(reason)) => ColumnPage::Unavailable(reason.clone()),
                 None => ColumnPage::Unavailable("未抓取".to_owned()),
             };
-            findings.extend(checks::columns::check(ctx, column, page, &nav));
+            findings.extend(checks::columns::check(ctx, column, page, &nav, &self.searched));
         }
         findings.extend(checks::identity::check(ctx, &home_url, &self.home));
         findings.append(&mut self.broken);
+        self.spam.extend(self.injections.findings(ctx, self.env.profile.spam.injection.max_placements));
         let mut seen = HashSet::new();
         for keyed in std::mem::take(&mut self.spam) {
             if seen.insert(keyed.key) {
@@ -493,12 +664,69 @@ impl<'a> SiteCrawl<'a> {
             self.report_texts.iter().map(String::as_str),
             capped,
         ));
-        if let Some(link) =
-            checks::columns::find_link(&self.home.links, &self.env.profile.interaction.synonyms)
-            && let Some(Ok(page)) = self.kept.get(&link.url)
-        {
-            findings.extend(checks::interaction::check(ctx, link.url.as_str(), page));
-        }
+        findings.extend(self.check_interaction(progress).await);
         (findings, metrics)
     }
+
+    /// Reads the consultation channels, following links on to the message lists of those
+    /// whose page lists no dated message (at most `follow_depth` levels and `max_pages`
+    /// pages), and reports the unanswered messages found.
+    async fn check_interaction(&mut self, progress: &CrawlProgress) -> Vec<Finding> {
+        let settings = &self.env.profile.interaction;
+        let mut visited: HashSet<Url> = HashSet::new();
+        let mut level: Vec<Url> = self.channels.clone();
+        let mut lists: Vec<Url> = Vec::new();
+        for depth in 0..=settings.follow_depth {
+            let mut next = Vec::new();
+            for url in level {
+                if visited.len() >= settings.max_pages || !visited.insert(url.clone()) {
+                    continue;
+                }
+                if !self.kept.contains_key(&url) {
+                    let parsed = self.fetch_aside(&url, progress).await;
+                    self.kept.insert(url.clone(), parsed);
+                }
+                let Some(Ok(page)) = self.kept.get(&url) else { continue };
+                if checks::interaction::lists_messages(page, self.env.as_of) {
+                    lists.push(url);
+                } else if depth < settings.follow_depth {
+                    next.extend(checks::interaction::onward_links(page, settings).iter().map(canonical));
+                }
+            }
+            level = next;
+        }
+        let pages: Vec<(&str, &ParsedPage)> = lists
+            .iter()
+            .filter_map(|url| match self.kept.get(url) {
+                Some(Ok(page)) => Some((url.as_str(), page)),
+                _ => None,
+            })
+            .collect();
+        checks::interaction::check(self.ctx, &pages)
+    }
+}
+
+/// Frames a home page's `<frameset>` shows, on the home page's own host, at most
+/// [`MAX_FRAMES`]. Inline `<iframe>`s are not frames of the page: they embed other content.
+fn frame_sources(html: &str, base: &Url) -> Vec<Url> {
+    static FRAMES: std::sync::LazyLock<Option<scraper::Selector>> =
+        std::sync::LazyLock::new(|| scraper::Selector::parse("frameset frame[src]").ok());
+    let Some(selector) = FRAMES.as_ref() else { return Vec::new() };
+    let document = scraper::Html::parse_document(html);
+    let mut frames: Vec<Url> = Vec::new();
+    for frame in document.select(selector) {
+        let Some(url) = frame.value().attr("src").and_then(|src| base.join(src.trim()).ok()) else {
+            continue;
+        };
+        if url.host_str() == base.host_str()
+            && matches!(url.scheme(), "http" | "https")
+            && !frames.contains(&url)
+        {
+            frames.push(canonical(&url));
+        }
+        if frames.len() >= MAX_FRAMES {
+            break;
+        }
+    }
+    frames
 }

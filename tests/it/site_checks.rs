@@ -4,7 +4,6 @@
 //! Links to other hosts are written into pages but never fetched (external checks are off).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::process::Output;
 use std::sync::Arc;
 
@@ -12,10 +11,9 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use gongkai::crawl::profile::SiteProfile;
 use gongkai::crawl::site::{CrawlEnv, CrawlProgress, SiteOutcome, crawl_site, crawl_units};
 use gongkai::model::{Finding, OrgCode, Unit, UnitKind};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
+use crate::page_server::{Answer, PageServer};
 use crate::support::{credit_code, gongkai, json};
 
 const NAME: &str = "南宁市测试局";
@@ -76,63 +74,33 @@ impl Site {
 }
 
 /// A running fixture website; stops when dropped.
-struct Server {
-    addr: SocketAddr,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
+struct Server(PageServer);
 
 impl Server {
     async fn start(site: Site) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("address");
         let site = Arc::new(site);
-        let task = tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let site = site.clone();
-                tokio::spawn(async move {
-                    let mut head = Vec::new();
-                    let mut buf = [0u8; 2048];
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 65536 {
-                        match stream.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => head.extend_from_slice(&buf[..n]),
-                        }
-                    }
-                    let head = String::from_utf8_lossy(&head).into_owned();
-                    let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                    let spider = head.lines().any(|l| {
-                        l.to_ascii_lowercase().starts_with("user-agent:") && l.contains("Baiduspider")
-                    });
-                    let resp = spider
-                        .then(|| site.spider.get(&path))
-                        .flatten()
-                        .or_else(|| site.pages.get(&path))
-                        .cloned()
-                        .unwrap_or_else(|| status(404));
-                    let mut out = format!(
-                        "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        resp.status,
-                        resp.content_type,
-                        resp.body.len()
-                    )
-                    .into_bytes();
-                    out.extend_from_slice(&resp.body);
-                    let _ = stream.write_all(&out).await;
-                    let _ = stream.shutdown().await;
-                });
-            }
-        });
-        Server { addr, task }
+        Server(
+            PageServer::start(move |request| {
+                let resp = request
+                    .spider
+                    .then(|| site.spider.get(&request.path))
+                    .flatten()
+                    .or_else(|| site.pages.get(&request.path))
+                    .cloned()
+                    .unwrap_or_else(|| status(404));
+                Answer {
+                    status: resp.status,
+                    content_type: resp.content_type.to_owned(),
+                    location: None,
+                    body: resp.body,
+                }
+            })
+            .await,
+        )
     }
 
     fn url(&self) -> String {
-        format!("http://{}/", self.addr)
+        self.0.url("/")
     }
 }
 
@@ -291,14 +259,25 @@ async fn home_page_older_than_two_weeks_is_stale_and_fourteen_days_is_not() {
 #[tokio::test]
 async fn a_required_column_without_a_link_is_missing_but_a_synonym_counts() {
     let mut site = healthy(UnitKind::Department);
-    site.edit("/", ">规划计划<", ">工作总结<");
-    let outcome = crawl(site).await;
+    site.edit("/", ">通知公告<", ">工作总结<");
+    let server = Server::start(site).await;
+    let outcome = crawl_site(
+        &env_at(test_profile(), as_of()),
+        &unit(UnitKind::Department, &server.url()),
+        &CrawlProgress::default(),
+    )
+    .await;
     let missing = of(&outcome, "column.missing");
     assert_eq!(missing.len(), 1, "{:?}", checks(&outcome));
-    assert_eq!(missing[0].detail["column"], "规划计划");
+    assert_eq!(missing[0].detail["column"], "通知公告");
+    assert_eq!(
+        missing[0].detail["searched"],
+        serde_json::json!([server.url()]),
+        "only the home page was searched"
+    );
 
     let mut site = healthy(UnitKind::Department);
-    site.edit("/", ">规划计划<", ">发展规划 &gt;&gt;<").edit("/", "href=\"/c3/\"", "href=\"/c3/#main\"");
+    site.edit("/", ">通知公告<", ">公示公告 &gt;&gt;<").edit("/", "href=\"/c1/\"", "href=\"/c1/#main\"");
     let outcome = crawl(site).await;
     assert!(outcome.findings.is_empty(), "{:?}", checks(&outcome));
 }
@@ -322,13 +301,18 @@ async fn stale_columns_carry_their_cadence_and_within_cadence_is_fine() {
 async fn an_empty_or_dead_column_is_empty_but_undated_items_are_not() {
     let mut site = healthy(UnitKind::Department);
     site.set("/c2/", html("<title>政策文件</title><ul><li><a href=\"/\">首页</a></li></ul><p>暂无信息</p>"));
+    site.set("/c1/", status(404));
+    // The guide (c3) and the application channel (c4) must only be there: an empty or dead
+    // page of theirs is no empty column (the dead link is still a broken link).
     site.set("/c3/", status(404));
+    site.set("/c4/", html("<title>依申请公开</title><p>申请表下载</p>"));
     let outcome = crawl(site).await;
     let empty = of(&outcome, "column.empty");
     assert_eq!(empty.len(), 2, "{:?}", checks(&outcome));
     let names: Vec<&str> = empty.iter().filter_map(|f| f.detail["column"].as_str()).collect();
-    assert!(names.contains(&"政策文件") && names.contains(&"规划计划"));
-    assert_eq!(of(&outcome, "link.broken").len(), 1, "the dead column link is also a broken link");
+    assert!(names.contains(&"政策文件") && names.contains(&"通知公告"), "{names:?}");
+    assert!(empty.iter().all(|f| f.detail["searched"].as_array().is_some_and(|a| a.len() == 1)));
+    assert_eq!(of(&outcome, "link.broken").len(), 2, "the dead column links are also broken links");
 
     let mut site = healthy(UnitKind::Department);
     site.set("/c2/", html("<title>政策文件</title><ul><li><a href=\"/c2/1.html\">某某办法</a></li></ul>"));
@@ -539,15 +523,17 @@ async fn an_unreachable_home_page_is_one_finding_and_nothing_else() {
     )
     .await;
     assert!(!outcome.reachable);
-    assert_eq!(checks(&outcome).len(), 1);
+    assert_eq!(checks(&outcome).len(), 2, "site.unreachable and site.unchecked (未能核查)");
     assert_eq!(outcome.findings[0].check, "site.unreachable");
+    assert_eq!(outcome.findings[1].check, "site.unchecked");
     assert!(outcome.findings[0].detail["error"].as_str().is_some_and(|e| e.contains("无法建立连接")));
 
     let mut site = healthy(UnitKind::Department);
     site.set("/", status(502));
     let outcome = crawl(site).await;
-    assert_eq!(outcome.findings.len(), 1);
+    assert_eq!(outcome.findings.len(), 2);
     assert_eq!(outcome.findings[0].detail["status"], 502);
+    assert_eq!(outcome.findings[1].detail["error"], "HTTP 502");
 }
 
 fn gbk(text: &str) -> Vec<u8> {
@@ -604,7 +590,7 @@ async fn one_hostile_site_does_not_stop_the_others() {
     let outcomes = crawl_units(&env, units, progress.clone()).await;
     holder.abort();
     assert_eq!(outcomes.len(), 3);
-    assert_eq!(outcomes[0].findings.len(), 1);
+    assert_eq!(outcomes[0].findings.len(), 2, "site.unreachable and site.unchecked");
     assert_eq!(outcomes[0].findings[0].check, "site.unreachable");
     assert!(outcomes[0].findings[0].detail["error"].as_str().is_some_and(|e| e.contains("超过 2 秒")));
     assert!(outcomes[1].findings.is_empty() && outcomes[2].findings.is_empty());
@@ -733,4 +719,269 @@ fn a_bad_profile_or_unknown_unit_is_refused_with_exit_code_2() {
     let output = gongkai("mem://", &["crawl", "--unit", &credit_code(7)]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("units import"));
+}
+
+// ---- columns where real sites put them, and the consultation channels (issue #10) -------
+
+/// Removes a column's link from a healthy site's home page navigation.
+fn unlink(site: &mut Site, kind: UnitKind, column: &str) {
+    let profile = SiteProfile::builtin().expect("profile");
+    let index = profile.columns_for(kind).iter().position(|c| c.name == column).expect("required column");
+    let text = &profile.columns_for(kind)[index].synonyms[0];
+    site.edit("/", &format!("<li><a href=\"/c{index}/\">{text}</a></li>"), "");
+}
+
+/// A department site whose home page links only its news column and the disclosure section
+/// (政务公开); the section lists 通知公告, the guide, 规划计划 and 人事信息 as links, and shows
+/// 政策文件 and 依申请公开 as block headings with a “更多” link only.
+fn disclosure_site() -> Site {
+    let mut site = healthy(UnitKind::Department);
+    for column in ["通知公告", "政策文件", "政府信息公开指南", "依申请公开"] {
+        unlink(&mut site, UnitKind::Department, column);
+    }
+    site.edit("/", "<li><a href=\"/hd/\">", "<li><a href=\"/zwgk/\">政务公开</a></li><li><a href=\"/hd/\">");
+    site.set(
+        "/zwgk/",
+        html(format!(
+            "<title>政务公开 - {NAME}</title><ul class=\"side\"><li><a href=\"/c3/\">政府信息公开指南</a></li>\
+             <li><a href=\"/c1/\">通知公告</a></li><li><a href=\"/ghjh/\">规划计划</a></li>\
+             <li><a href=\"/rsxx/\">人事信息</a></li></ul>\
+             <div class=\"block\"><h3>政策文件</h3><a href=\"/c2/\">更多&gt;&gt;</a>\
+             <ul><li><a href=\"/c2/1.html\">第一条信息</a></li></ul></div>\
+             <div class=\"block\"><h3>依申请公开</h3><a href=\"/ysq/\"><img src=\"/more.gif\" alt=\"MORE\"></a></div>"
+        )),
+    );
+    site.set(
+        "/ghjh/",
+        html(format!(
+            "<title>规划计划</title><ul><li><a href=\"/ghjh/1.html\">规划</a> {}</li></ul>",
+            ago(30)
+        )),
+    );
+    site.set(
+        "/rsxx/",
+        html(format!(
+            "<title>人事信息</title><ul><li><a href=\"/rsxx/1.html\">任免</a> {}</li></ul>",
+            ago(30)
+        )),
+    );
+    site.set("/ghjh/1.html", html("<title>规划</title>"));
+    site.set("/rsxx/1.html", html("<title>任免</title>"));
+    site.set(
+        "/ysq/",
+        html(format!(
+            "<title>{NAME}</title><div class=\"crumb\"><a href=\"/\">首页</a> &gt; \
+             <a href=\"/zwgk/\">政务公开</a></div><ul><li><a href=\"/c4/\">依申请公开</a></li></ul>"
+        )),
+    );
+    site
+}
+
+#[tokio::test]
+async fn columns_in_the_disclosure_section_and_behind_its_more_links_are_found_and_judged() {
+    let server = Server::start(disclosure_site()).await;
+    let env = env_at(test_profile(), as_of());
+    let outcome =
+        crawl_site(&env, &unit(UnitKind::Department, &server.url()), &CrawlProgress::default()).await;
+    assert!(outcome.findings.is_empty(), "{:?}", checks(&outcome));
+    drop(server);
+
+    // 政策文件, found only as the page behind a block's 更多 link, is judged like any column.
+    let mut site = disclosure_site();
+    site.edit("/c2/", &ago(40), &ago(200)).edit("/c2/", &ago(50), &ago(210));
+    let server = Server::start(site).await;
+    let outcome =
+        crawl_site(&env, &unit(UnitKind::Department, &server.url()), &CrawlProgress::default()).await;
+    let found: Vec<&str> = outcome.findings.iter().map(|f| f.check.as_str()).collect();
+    assert_eq!(found, ["column.stale"], "{:?}", checks(&outcome));
+    let stale = &outcome.findings[0].detail;
+    assert_eq!(stale["column"], "政策文件");
+    assert_eq!(stale["newest"], ago(200));
+    assert_eq!(stale["found_on"], format!("{}c2/", server.url()));
+    let searched: Vec<&str> =
+        stale["searched"].as_array().expect("searched").iter().filter_map(|v| v.as_str()).collect();
+    let root = server.url();
+    assert_eq!(searched, [root.clone(), format!("{root}zwgk/"), format!("{root}c2/"), format!("{root}ysq/")]);
+}
+
+#[tokio::test]
+async fn without_the_disclosure_link_the_section_columns_are_missing_with_the_pages_searched() {
+    let mut site = disclosure_site();
+    site.edit("/", ">政务公开<", ">机构概况<");
+    let server = Server::start(site).await;
+    let env = env_at(test_profile(), as_of());
+    let outcome =
+        crawl_site(&env, &unit(UnitKind::Department, &server.url()), &CrawlProgress::default()).await;
+    let mut missing: Vec<&str> =
+        of(&outcome, "column.missing").iter().filter_map(|f| f.detail["column"].as_str()).collect();
+    missing.sort_unstable();
+    assert_eq!(missing, ["依申请公开", "政府信息公开指南", "政策文件", "通知公告"], "{:?}", checks(&outcome));
+    for finding in of(&outcome, "column.missing") {
+        assert_eq!(finding.detail["searched"], serde_json::json!([server.url()]));
+    }
+    assert!(
+        outcome.findings.iter().all(|f| !f.detail.to_string().contains("规划计划") && !f.detail.to_string().contains("人事信息")),
+        "规划计划 and 人事信息 are catalogue classes, not website columns"
+    );
+}
+
+#[tokio::test]
+async fn the_guide_and_the_application_channel_are_owed_by_the_kinds_that_must_have_them() {
+    // A devzone without 依申请公开, even in its disclosure section.
+    let mut site = healthy(UnitKind::Devzone);
+    unlink(&mut site, UnitKind::Devzone, "依申请公开");
+    site.edit("/", "<li><a href=\"/hd/\">", "<li><a href=\"/xxgk/\">信息公开</a></li><li><a href=\"/hd/\">");
+    site.set("/xxgk/", html("<title>信息公开</title><ul><li><a href=\"/c1/\">通知公告</a></li></ul>"));
+    let server = Server::start(site).await;
+    let env = env_at(test_profile(), as_of());
+    let outcome = crawl_site(&env, &unit(UnitKind::Devzone, &server.url()), &CrawlProgress::default()).await;
+    let missing = of(&outcome, "column.missing");
+    assert_eq!(missing.len(), 1, "{:?}", checks(&outcome));
+    assert_eq!(missing[0].detail["column"], "依申请公开");
+    assert_eq!(missing[0].detail["cadence"], "none");
+    assert_eq!(
+        missing[0].detail["searched"],
+        serde_json::json!([server.url(), format!("{}xxgk/", server.url())])
+    );
+    drop(server);
+
+    // An institution without the guide; its 依申请公开指南 is not the guide.
+    let mut site = healthy(UnitKind::Institution);
+    site.edit("/", ">政府信息公开指南<", ">依申请公开指南<");
+    let outcome = crawl_kind(site, UnitKind::Institution).await;
+    let missing = of(&outcome, "column.missing");
+    assert_eq!(missing.len(), 1, "{:?}", checks(&outcome));
+    assert_eq!(missing[0].detail["column"], "政府信息公开指南");
+    assert_eq!(missing[0].detail["searched"].as_array().map(Vec::len), Some(1));
+
+    // An institution's news column named 政务动态 is its news column; it owes no 依申请公开.
+    let mut site = healthy(UnitKind::Institution);
+    site.edit("/", ">工作动态<", ">政务动态<");
+    assert!(!site.home().contains("依申请公开"));
+    let outcome = crawl_kind(site, UnitKind::Institution).await;
+    assert!(outcome.findings.is_empty(), "{:?}", checks(&outcome));
+}
+
+/// A site whose consultation is a 政民互动 hub → 领导信箱 → 信件选登, a table of messages.
+fn hub_site(rows: &str) -> Site {
+    let mut site = healthy(UnitKind::Department);
+    site.edit("/", "<a href=\"/hd/\">咨询留言</a>", "<a href=\"/zmhd/\">政民互动</a>");
+    site.set(
+        "/zmhd/",
+        html(
+            "<title>政民互动</title><ul><li><a href=\"/zmhd/ldxx/\">领导信箱</a></li>\
+             <li><a href=\"/zmhd/dc/\">网上调查</a></li><li><a href=\"/zmhd/ft/\">在线访谈</a></li></ul>",
+        ),
+    );
+    site.set(
+        "/zmhd/ldxx/",
+        html(
+            "<title>领导信箱</title><p>写信须知：请如实反映情况。</p><form><input name=\"t\"></form>\
+             <ul><li><a href=\"/zmhd/ldxx/write.html\">我要写信</a></li>\
+             <li><a href=\"/zmhd/ldxx/list/\">信件选登</a></li></ul>",
+        ),
+    );
+    site.set(
+        "/zmhd/ldxx/list/",
+        html(format!(
+            "<title>信件选登</title><table><tr><th>标题</th><th>留言时间</th><th>状态</th></tr>{rows}</table>"
+        )),
+    );
+    for page in ["/zmhd/dc/", "/zmhd/ft/", "/zmhd/ldxx/write.html"] {
+        site.set(page, html("<title>页面</title><p>内容</p>"));
+    }
+    for n in 1..=4 {
+        site.set(&format!("/zmhd/ldxx/{n}.html"), html(format!("<title>来信{n}</title><p>来信内容</p>")));
+    }
+    site
+}
+
+fn message(n: u32, days: i64, state: &str) -> String {
+    format!(
+        "<tr><td><a href=\"/zmhd/ldxx/{n}.html\">来信{n}</a></td><td>{}</td><td>{state}</td></tr>",
+        ago(days)
+    )
+}
+
+#[tokio::test]
+async fn an_unanswered_message_behind_an_interaction_hub_is_found_in_its_table() {
+    let rows = [
+        message(1, 150, "未回复"),
+        message(2, 200, "已回复"),
+        message(3, 30, "待回复"),
+        message(4, 92, "办理中"),
+    ]
+    .concat();
+    let outcome = crawl(hub_site(&rows)).await;
+    let unanswered = of(&outcome, "interaction.unanswered");
+    assert_eq!(unanswered.len(), 1, "{:?}", checks(&outcome));
+    assert_eq!(unanswered[0].detail["asked"], ago(150));
+    assert_eq!(unanswered[0].detail["marker"], "未回复");
+    assert!(unanswered[0].url.as_deref().is_some_and(|u| u.ends_with("/zmhd/ldxx/1.html")));
+    assert!(unanswered[0].detail["page"].as_str().is_some_and(|p| p.ends_with("/zmhd/ldxx/list/")));
+    assert_eq!(outcome.findings.len(), 1, "{:?}", checks(&outcome));
+}
+
+#[tokio::test]
+async fn answered_recent_or_wrapped_messages_are_not_unanswered() {
+    // A layout table wrapping an old answered and a recent unanswered message: the wrapper row
+    // holds an old date and an unanswered marker that belong to different messages.
+    let rows =
+        format!("<tr><td><table>{}{}</table></td></tr>", message(1, 200, "已回复"), message(2, 30, "未回复"));
+    let outcome = crawl(hub_site(&rows)).await;
+    assert!(of(&outcome, "interaction.unanswered").is_empty(), "{:?}", checks(&outcome));
+
+    // “未回复” in an old message's title, with the status column saying it was answered.
+    let rows = message(1, 150, "已回复").replace("来信1", "反映热线电话长期未回复问题");
+    let outcome = crawl(hub_site(&rows)).await;
+    assert!(of(&outcome, "interaction.unanswered").is_empty(), "{:?}", checks(&outcome));
+
+    // A message list reached only through links named like no message list is not read: the
+    // program does not wander the site looking for dates.
+    let mut site = hub_site(&message(1, 150, "未回复"));
+    site.edit("/zmhd/ldxx/", ">信件选登<", ">写信须知<");
+    let outcome = crawl(site).await;
+    assert!(of(&outcome, "interaction.unanswered").is_empty(), "{:?}", checks(&outcome));
+}
+
+#[tokio::test]
+async fn a_home_page_built_of_frames_is_read_as_its_frames_together() {
+    let mut site = healthy(UnitKind::Department);
+    let home = site.home();
+    let (top, rest) = home.split_at(home.find("<ul class=\"news\">").expect("news list"));
+    let (main, bottom) = rest.split_at(rest.find("<footer>").expect("footer"));
+    site.set("/top.html", html(format!("{top}</body></html>")));
+    site.set("/main.html", html(format!("<html><body>{main}</body></html>")));
+    site.set("/bottom.html", html(format!("<html><body>{bottom}")));
+    site.set(
+        "/",
+        html(format!(
+            "<html><head><title>{NAME}</title></head><frameset rows=\"150,*,90\">\
+             <frame src=\"top.html\"><frame src=\"main.html\"><frame src=\"bottom.html\">\
+             <frame src=\"http://never-contacted.example.com/ad.html\"></frameset>\
+             <noframes><body>您的浏览器不支持框架。</body></noframes></html>"
+        )),
+    );
+    let outcome = crawl(site.clone()).await;
+    assert!(outcome.findings.is_empty(), "{:?}", checks(&outcome));
+
+    // The frames are what is judged: a footer frame without the ICP number lacks it.
+    site.edit("/bottom.html", "桂ICP备12345678号", "");
+    site.edit("/bottom.html", "https://beian.miit.gov.cn/", "/icp");
+    let outcome = crawl(site).await;
+    let missing: Vec<&str> =
+        of(&outcome, "identity.missing").iter().filter_map(|f| f.detail["item"].as_str()).collect();
+    assert_eq!(missing, ["ICP 备案号"], "{:?}", checks(&outcome));
+}
+
+#[tokio::test]
+async fn the_servers_date_in_a_column_pages_header_is_not_an_item() {
+    let mut site = healthy(UnitKind::Department);
+    site.edit("/c0/", &ago(3), &ago(30)).edit("/c0/", &ago(13), &ago(40));
+    site.edit("/c0/", "<ul>", &format!("<table><tr><td>今天是：{} 星期五</td></tr></table><ul>", as_of()));
+    let outcome = crawl(site).await;
+    let stale = of(&outcome, "column.stale");
+    assert_eq!(stale.len(), 1, "{:?}", checks(&outcome));
+    assert_eq!(stale[0].detail["newest"], ago(30));
+    assert_eq!(stale[0].detail["items"], 2);
 }

@@ -40,3 +40,26 @@ pub fn check<'t>(
         json!({ "year": year, "deadline": deadline, "patterns": patterns, "crawl_capped": capped }),
     )]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crawl::profile::SiteProfile;
+
+    #[test]
+    fn the_titles_real_sites_use_announce_the_report_of_the_right_year_only() {
+        let profile = SiteProfile::builtin().expect("profile");
+        let patterns = &profile.annual_report.patterns;
+        for title in [
+            "南宁市财政局2025年政府信息公开工作年度报告",
+            "南宁市财政局2025年度政府信息公开工作报告",
+            "2025年政府信息公开年度报告",
+            "2025年信息公开年报",
+        ] {
+            assert!(announces(title, 2025, patterns), "{title}");
+            assert!(!announces(title, 2024, patterns), "{title} is not the 2024 report");
+        }
+        assert!(!announces("2025年工作总结", 2025, patterns));
+        assert!(!announces("关于报送2025年政府信息公开工作的通知", 2025, patterns));
+    }
+}

@@ -5,13 +5,16 @@
 use rust_decimal::Decimal;
 use serde_json::json;
 
+use chrono::NaiveDate;
+
+use super::columns::{dated_rows, wraps};
 use super::{CheckContext, ParsedPage};
-use crate::crawl::dates::newest_date;
+use crate::crawl::dates::{find_dates, newest_date};
 use crate::model::{Finding, Metric};
 
 pub fn check(ctx: &CheckContext<'_>, url: &str, home: &ParsedPage) -> (Vec<Finding>, Vec<Metric>) {
     let window = i64::from(ctx.profile.home_window_days);
-    match newest_date(&home.text, ctx.as_of) {
+    match newest_item(home, ctx.as_of) {
         Some(newest) => {
             let days = ctx.days_since(newest);
             let metric = ctx.metric("home.days_since_update", Decimal::from(days));
@@ -34,5 +37,54 @@ pub fn check(ctx: &CheckContext<'_>, url: &str, home: &ParsedPage) -> (Vec<Findi
             )],
             Vec::new(),
         ),
+    }
+}
+
+/// The newest date of the home page's items: rows (list items, table rows) that link somewhere
+/// and carry a date. Dates outside the items are not updates — the server's
+/// “今天是：2026年11月20日 星期五” in the banner links nowhere — so they cannot make a stale home
+/// page look fresh. A page without dated item rows is read as text, as before.
+fn newest_item(home: &ParsedPage, as_of: NaiveDate) -> Option<NaiveDate> {
+    let dated = dated_rows(home, as_of);
+    let items = dated
+        .iter()
+        .filter(|row| !row.links.is_empty() && !wraps(row, &dated))
+        .filter_map(|row| find_dates(&row.text, as_of).into_iter().filter(|d| *d <= as_of).max())
+        .max();
+    items.or_else(|| newest_date(&home.text, as_of))
+}
+
+#[cfg(test)]
+mod tests {
+    use url::Url;
+
+    use super::*;
+    use crate::crawl::checks::{HiddenRules, parse_page};
+
+    fn newest(html: &str) -> Option<NaiveDate> {
+        let rules = HiddenRules { tiny_font_px: 2, offscreen_px: 1000 };
+        let page = parse_page(html, &Url::parse("http://site.gov.cn/").expect("url"), rules);
+        newest_item(&page, NaiveDate::from_ymd_opt(2026, 11, 20).expect("day"))
+    }
+
+    fn day(m: u32, d: u32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(2026, m, d)
+    }
+
+    #[test]
+    fn the_servers_clock_in_the_banner_is_not_an_update() {
+        let html = "<table><tr><td><img alt=\"logo\"><span>今天是：2026年11月20日 星期五</span></td></tr>\
+                    <tr><td><a href=\"/n/1.html\">召开防疫工作会议</a></td><td>2026-10-18</td></tr>\
+                    <tr><td><a href=\"/n/2.html\">开展质量抽检</a></td><td>2026-10-11</td></tr></table>";
+        assert_eq!(newest(html), day(10, 18));
+    }
+
+    #[test]
+    fn items_outside_rows_are_read_from_the_text_and_future_dates_never_count() {
+        assert_eq!(newest("<div><a href=\"/a\">通知</a> 2026-11-19</div>"), day(11, 19));
+        let html =
+            "<ul><li><a href=\"/a\">预告</a> 2026-12-01</li><li><a href=\"/b\">会议</a> [11-02]</li></ul>";
+        assert_eq!(newest(html), day(11, 2));
+        assert_eq!(newest("<p>欢迎访问</p>"), None);
     }
 }

@@ -8,6 +8,7 @@ pub mod broken;
 pub mod columns;
 pub mod home;
 pub mod identity;
+pub mod injection;
 pub mod interaction;
 pub mod page;
 pub mod spam;

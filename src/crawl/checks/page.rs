@@ -15,6 +15,58 @@ const MAX_TEXT_CHARS: usize = 200_000;
 const MAX_SCRIPT_CHARS: usize = 64_000;
 /// Rows (list items, table rows) kept per page at most.
 const MAX_ROWS: usize = 500;
+/// Text blocks kept per page at most, and characters per block.
+const MAX_BLOCKS: usize = 2_000;
+const MAX_BLOCK_CHARS: usize = 5_000;
+/// Headings kept per page at most, and characters per heading: a longer "title" is a container.
+const MAX_HEADINGS: usize = 20;
+const MAX_HEADING_CHARS: usize = 200;
+
+/// Elements that start and end a run of text (a block); `br` ends one too.
+const BLOCK_ELEMENTS: [&str; 40] = [
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "br",
+    "caption",
+    "center",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "option",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+];
+/// Elements whose text no reader sees as text.
+const CODE_ELEMENTS: [&str; 7] = ["script", "style", "noscript", "template", "title", "textarea", "head"];
 
 static TITLE: LazyLock<Selector> = LazyLock::new(|| sel("title"));
 static HEADINGS: LazyLock<Selector> =
@@ -25,6 +77,7 @@ static SCRIPTS: LazyLock<Selector> = LazyLock::new(|| sel("script"));
 static META_REFRESH: LazyLock<Selector> = LazyLock::new(|| sel("meta[http-equiv]"));
 static ROWS: LazyLock<Selector> = LazyLock::new(|| sel("li, tr, dd"));
 static ROW_LINKS: LazyLock<Selector> = LazyLock::new(|| sel("a[href]"));
+static ANCHOR: LazyLock<Selector> = LazyLock::new(|| sel("a"));
 
 fn sel(text: &str) -> Selector {
     // Constant selectors; the unit tests parse every one of them.
@@ -56,6 +109,16 @@ pub struct Row {
     pub links: Vec<Url>,
 }
 
+/// A run of visible text between block boundaries (`p`, `div`, `td`, `br` …), outside links,
+/// headings and the title: where an article's paragraphs are, in document order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub text: String,
+    /// 1-based number among the page's paragraphs: its `<p>` blocks when it has any (then other
+    /// blocks have none), else every block.
+    pub paragraph: Option<usize>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ParsedPage {
     pub title: String,
@@ -71,6 +134,11 @@ pub struct ParsedPage {
     /// Target of a `<meta http-equiv="refresh">`, resolved.
     pub meta_refresh: Option<Url>,
     pub rows: Vec<Row>,
+    /// `h1`–`h6` and short elements whose class or id names a title (`.title`, `#article-title`),
+    /// without links, in document order.
+    pub headings: Vec<String>,
+    /// Text blocks in document order (see [`Block`]).
+    pub blocks: Vec<Block>,
 }
 
 /// Parses `html` fetched from `url`.
@@ -79,6 +147,7 @@ pub fn parse_page(html: &str, url: &Url, rules: HiddenRules) -> ParsedPage {
     let title = document.select(&TITLE).next().map(|t| collapse(t.text())).unwrap_or_default();
     let mut page = ParsedPage { title, ..ParsedPage::default() };
     page.text = visible_text(&document);
+    (page.headings, page.blocks) = headings_and_blocks(&document);
     let mut masthead = page.title.clone();
     for element in document.select(&HEADINGS) {
         push_capped(&mut masthead, &collapse(element.text()), 4_000);
@@ -156,6 +225,119 @@ fn visible_text(document: &Html) -> String {
         }
     }
     text
+}
+
+/// The page's headings and text blocks, walking the tree once with an explicit stack (hostile
+/// pages nest deeply; recursion could overflow).
+fn headings_and_blocks(document: &Html) -> (Vec<String>, Vec<Block>) {
+    let mut walk = BlockWalk::default();
+    let mut stack = vec![(document.tree.root(), false)];
+    while let Some((node, leaving)) = stack.pop() {
+        match node.value() {
+            Node::Text(chunk)
+                if walk.code == 0 && walk.anchors == 0 && walk.buffer.len() < MAX_BLOCK_CHARS * 4 =>
+            {
+                walk.buffer.push_str(chunk);
+            }
+            Node::Text(_) => {}
+            Node::Element(element) => {
+                let name = element.name();
+                let block = BLOCK_ELEMENTS.contains(&name);
+                if leaving {
+                    if block {
+                        walk.flush();
+                    }
+                    walk.count(name, false);
+                    continue;
+                }
+                if walk.code == 0
+                    && let Some(heading) = ElementRef::wrap(node).and_then(heading_text)
+                {
+                    walk.flush();
+                    if walk.headings.len() < MAX_HEADINGS && !heading.is_empty() {
+                        walk.headings.push(heading);
+                    }
+                    continue;
+                }
+                if block {
+                    walk.flush();
+                }
+                walk.count(name, true);
+                stack.push((node, true));
+                stack.extend(node.children().rev().map(|child| (child, false)));
+            }
+            _ if !leaving => stack.extend(node.children().rev().map(|child| (child, false))),
+            _ => {}
+        }
+    }
+    walk.flush();
+    let numbered_p = walk.blocks.iter().any(|(_, in_p)| *in_p);
+    let mut n = 0;
+    let blocks = walk
+        .blocks
+        .into_iter()
+        .map(|(text, in_p)| {
+            let paragraph = (in_p || !numbered_p).then(|| {
+                n += 1;
+                n
+            });
+            Block { text, paragraph }
+        })
+        .collect();
+    (walk.headings, blocks)
+}
+
+#[derive(Default)]
+struct BlockWalk {
+    headings: Vec<String>,
+    /// Block text and whether it sits in a `<p>`.
+    blocks: Vec<(String, bool)>,
+    buffer: String,
+    code: usize,
+    anchors: usize,
+    paragraphs: usize,
+}
+
+impl BlockWalk {
+    fn count(&mut self, name: &str, entering: bool) {
+        let counter = match name {
+            "a" => &mut self.anchors,
+            "p" => &mut self.paragraphs,
+            _ if CODE_ELEMENTS.contains(&name) => &mut self.code,
+            _ => return,
+        };
+        *counter = if entering { *counter + 1 } else { counter.saturating_sub(1) };
+    }
+
+    fn flush(&mut self) {
+        let text = collapse(std::iter::once(self.buffer.as_str()));
+        self.buffer.clear();
+        if !text.is_empty() && self.blocks.len() < MAX_BLOCKS {
+            self.blocks.push((truncate(&text, MAX_BLOCK_CHARS), self.paragraphs > 0));
+        }
+    }
+}
+
+/// The text of a heading: `h1`–`h6`, or an element whose class or id names a title (`title`,
+/// `biaoti`, `bt`, `tit`), short and without links (a heading wrapping a link is a list item, read as link text).
+fn heading_text(element: ElementRef<'_>) -> Option<String> {
+    let value = element.value();
+    let is_heading = matches!(value.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+        || [value.attr("class"), value.attr("id")]
+            .into_iter()
+            .flatten()
+            .flat_map(str::split_whitespace)
+            .map(str::to_ascii_lowercase)
+            .any(|name| {
+                name.contains("title")
+                    || name.contains("biaoti")
+                    || matches!(name.as_str(), "bt" | "tit" | "headline")
+            });
+    if !is_heading || element.select(&ANCHOR).next().is_some() {
+        return None;
+    }
+    let text = collapse(std::iter::once(element.text().collect::<String>().as_str()));
+    (text.chars().count() <= MAX_HEADING_CHARS).then_some(text)
 }
 
 /// Why an element (or one of its ancestors) cannot be seen, quoting the declaration.
@@ -320,6 +502,27 @@ mod tests {
         let page = parse("<meta http-equiv=\"Refresh\" content=\"0; URL='http://evil.example.com/x'\">");
         assert_eq!(page.meta_refresh.map(|u| u.to_string()).as_deref(), Some("http://evil.example.com/x"));
         assert!(parse("<meta http-equiv=\"refresh\" content=\"300\">").meta_refresh.is_none());
+    }
+
+    #[test]
+    fn headings_and_paragraphs_come_in_document_order() {
+        let page = parse(
+            "<title>标题</title><div class=\"position\">当前位置：<a href=\"/\">首页</a></div>\
+             <div class=\"article-title\">文章标题</div><div class=\"bt button\">表格标题</div><h1>正文标题</h1><h3><a href=\"/x\">列表标题</a></h3>\
+             <p>第一段<b>加粗</b>继续。</p><p><a href=\"/y\">链接</a></p><p>第二段<br>换行</p>\
+             <script>var s='脚本';</script>",
+        );
+        assert_eq!(page.headings, ["文章标题", "表格标题", "正文标题"]);
+        let blocks: Vec<(&str, Option<usize>)> =
+            page.blocks.iter().map(|b| (b.text.as_str(), b.paragraph)).collect();
+        assert_eq!(
+            blocks,
+            [("当前位置：", None), ("第一段加粗继续。", Some(1)), ("第二段", Some(2)), ("换行", Some(3))]
+        );
+        // Without `<p>`, every block is a paragraph.
+        let page = parse("<div>甲段</div><div>乙段<br>丙段</div>");
+        let numbers: Vec<Option<usize>> = page.blocks.iter().map(|b| b.paragraph).collect();
+        assert_eq!(numbers, [Some(1), Some(2), Some(3)]);
     }
 
     #[test]
