@@ -38,6 +38,16 @@ pub enum Availability {
     Failing,
     /// Accepts connections and never answers (the crawler's timeout ends it).
     Silent,
+    /// Refuses every connection: the server is down (the case of a dead site that once
+    /// ranked first because nothing could be checked).
+    Refused,
+}
+
+impl Availability {
+    /// The site answers requests at all (slowly or not).
+    pub fn answers(self) -> bool {
+        matches!(self, Availability::Up | Availability::Slow)
+    }
 }
 
 /// The techniques of `content.spam` the demo shows, one unit each.
@@ -54,10 +64,14 @@ pub enum Spam {
     Cloaking,
     /// The site's title and masthead name a casino, not the unit.
     NameReplaced,
+    /// The reference city's own hack: a gambling brand appended to a news article's title and
+    /// heading, put before its first paragraph and spliced into a sentence, so the injected
+    /// title also shows in the column list and on the home page.
+    InjectedBrand,
 }
 
 impl Spam {
-    pub const ALL: [Spam; 7] = [
+    pub const ALL: [Spam; 8] = [
         Spam::Lexicon,
         Spam::HiddenLink,
         Spam::HiddenFrame,
@@ -65,6 +79,7 @@ impl Spam {
         Spam::MetaRefresh,
         Spam::Cloaking,
         Spam::NameReplaced,
+        Spam::InjectedBrand,
     ];
 }
 
@@ -123,7 +138,7 @@ pub struct UnitState {
 impl UnitState {
     /// Nothing wrong that a crawl could find (a slow site is still a healthy one).
     pub fn is_healthy(&self) -> bool {
-        matches!(self.availability, Availability::Up | Availability::Slow)
+        self.availability.answers()
             && self.site == SiteDefects::default()
             && self.catalogue == CatalogueDefects::default()
     }
@@ -231,14 +246,14 @@ fn plan_current(
     for unit in take(1, &with_catalogue) {
         states[unit].availability = Availability::Silent;
     }
+    for unit in take(1, &with_catalogue) {
+        states[unit].availability = Availability::Refused;
+    }
     for unit in take(3, &|_| true) {
         states[unit].availability = Availability::Slow;
     }
-    let answering: Vec<usize> = troubled
-        .iter()
-        .copied()
-        .filter(|&u| matches!(states[u].availability, Availability::Up | Availability::Slow))
-        .collect();
+    let answering: Vec<usize> =
+        troubled.iter().copied().filter(|&u| states[u].availability.answers()).collect();
 
     // One unit per spam technique; the hidden-link one is a department (a big, visible case).
     let mut spam_units = Vec::new();
@@ -406,7 +421,9 @@ mod tests {
         for spam in Spam::ALL {
             assert_eq!(states.iter().filter(|s| s.site.spam == Some(spam)).count(), 1, "{spam:?}");
         }
-        for availability in [Availability::Failing, Availability::Silent, Availability::Slow] {
+        for availability in
+            [Availability::Failing, Availability::Silent, Availability::Refused, Availability::Slow]
+        {
             assert!(states.iter().any(|s| s.availability == availability), "{availability:?}");
         }
         assert!(states.iter().any(|s| s.catalogue.bursty) && states.iter().any(|s| s.catalogue.stale));

@@ -33,7 +33,8 @@ const EXPECTED_CHECKS: [&str; 17] = [
     "field.no_staff",
 ];
 
-const SPAM_TECHNIQUES: [&str; 7] = [
+const SPAM_TECHNIQUES: [&str; 8] = [
+    "injected phrase",
     "lexicon",
     "hidden link",
     "hidden iframe",
@@ -153,6 +154,32 @@ async fn check_cycles(store: &Store, city: &DemoCity) {
     assert!(website.iter().all(|r| r.previous_rank.is_some()), "ranked against the previous quarter");
     assert!(website.iter().filter(|r| r.rank_change.is_some_and(|c| c != 0)).count() >= 10);
     assert!(website.iter().any(|r| r.veto.is_some()));
+    // The units whose site does not answer (502, silence, refused connections) are shown for
+    // what they are: unchecked (未能核查), laggards, and below every checked unit that passed.
+    let unchecked: Vec<_> = website.iter().filter(|r| !r.unchecked.is_empty()).collect();
+    assert!(unchecked.iter().all(|r| r.laggard), "unchecked units are laggards");
+    let unchecked: Vec<_> =
+        unchecked.into_iter().filter(|r| r.unchecked.iter().any(|u| u.check == "site.unchecked")).collect();
+    assert!(unchecked.len() >= 5, "{} units whose website was unchecked", unchecked.len());
+    assert!(unchecked.iter().all(|r| !r.passed), "a unit whose website could not be checked fails");
+    assert!(
+        unchecked
+            .iter()
+            .any(|r| r.unchecked.iter().any(|u| u.error.as_deref().is_some_and(|e| !e.is_empty()))),
+        "the reason carries the network error"
+    );
+    let lowest_checked_pass =
+        website.iter().filter(|r| r.unchecked.is_empty() && r.passed).map(|r| r.rank).max();
+    let best_unchecked = unchecked.iter().map(|r| r.rank).min();
+    assert!(best_unchecked > lowest_checked_pass, "an unchecked unit outranks a checked unit that passed");
+    // The seed-style hack is a security incident: a veto.
+    let findings = store.findings(&FindingFilter::default()).await.expect("findings");
+    let hacked = findings
+        .iter()
+        .find(|f| f.check == "content.spam" && f.detail["phrase"] == "bob最新官网")
+        .expect("the seed-style hack is found");
+    let row = website.iter().find(|r| r.unit == hacked.unit.as_str()).expect("ranked");
+    assert_eq!(row.veto.as_deref(), Some("security_incident"), "{row:?}");
     let city_ranking = store.ranking(ids[2]).await.expect("ranking");
     let over_claimers = city_ranking.iter().filter(|r| r.over_claim.is_some_and(|o| o >= 5.into())).count();
     assert!(over_claimers >= 3, "{over_claimers} units over-claimed by 5 points or more");

@@ -33,6 +33,12 @@ pub(super) async fn serve(
 ) {
     loop {
         match listener.accept().await {
+            Ok((stream, _)) if world.refuses(unit) => {
+                // A server that is down: reset the connection at once (linger 0 sends RST),
+                // which the crawler sees as a refused or reset connection.
+                let _ = stream.set_zero_linger();
+                drop(stream);
+            }
             Ok((stream, _)) => {
                 tokio::spawn(connection(stream, world.clone(), unit, shutdown.clone()));
             }

@@ -25,6 +25,8 @@ use tokio::task::JoinHandle;
 
 pub(in crate::demo) use catalogue::{CatalogueView, ROOT as CATALOGUE_ROOT};
 pub(in crate::demo) use website::SiteView;
+#[cfg(test)]
+pub(in crate::demo) use website::emptied_column;
 
 use super::plan::{Availability, CityPlan, Era};
 use crate::crawl::catalogue::CatalogueProfile;
@@ -159,10 +161,16 @@ impl World {
         }
     }
 
+    /// Whether unit `unit`'s server is down in the era shown: its connections are reset at once.
+    fn refuses(&self, unit: usize) -> bool {
+        self.plan.state(self.era(), unit).availability == Availability::Refused
+    }
+
     fn reply(&self, unit: usize, request: &http::Request) -> Reply {
         let era = self.era();
         let delay = match self.plan.state(era, unit).availability {
-            Availability::Silent => return Reply::Silence,
+            // A connection accepted just before the era changed: nothing answers it.
+            Availability::Silent | Availability::Refused => return Reply::Silence,
             Availability::Failing => {
                 return Reply::Page { page: Page::status(502, "网关错误"), delay: None };
             }

@@ -15,6 +15,8 @@ use crate::model::Unit;
 
 /// Articles listed on each column page.
 const ARTICLES_PER_COLUMN: usize = 3;
+/// The gambling brand injected into the reference city's own 2009 report page (the seed).
+const INJECTED_BRAND: &str = "bob最新官网";
 /// Link texts of topic pages that have since been taken down (the broken links).
 const DEAD_TOPICS: [&str; 6] = [
     "2018年重点工作专题",
@@ -175,7 +177,8 @@ impl SiteView<'_> {
     fn spam_markup(&self, spider: bool) -> (String, String) {
         let none = (String::new(), String::new());
         match self.state.site.spam {
-            None | Some(Spam::NameReplaced) => none,
+            // Both live in the pages' own text, not in extra markup.
+            None | Some(Spam::NameReplaced | Spam::InjectedBrand) => none,
             Some(Spam::Lexicon) => (
                 String::new(),
                 "<div class=\"friend\">友情链接：<a href=\"http://www.amxpj-demo.example.com/\">\
@@ -262,9 +265,18 @@ impl SiteView<'_> {
         [newest, newest + step, newest + 2 * step]
     }
 
+    /// The column a planned empty column empties: the last linked one that is a list (a
+    /// presence-only column such as the guide is one document and cannot be "empty").
+    fn emptied_column(&self) -> Option<usize> {
+        if !self.state.site.empty_column {
+            return None;
+        }
+        emptied_column(&self.columns[..self.linked_columns()])
+    }
+
     fn column(&self, column: usize) -> Page {
         let name = self.column_text(column);
-        let empty = self.state.site.empty_column && column + 1 == self.linked_columns();
+        let empty = self.emptied_column() == Some(column);
         let items: String = if empty {
             "<p class=\"empty\">暂无信息</p>".to_owned()
         } else {
@@ -316,15 +328,24 @@ impl SiteView<'_> {
                 "关于人员任免的通知".to_owned(),
             ],
         };
-        titles[n % titles.len()].clone()
+        let title = titles[n % titles.len()].clone();
+        if self.is_hacked_article(column, n) { format!("{title}{INJECTED_BRAND}") } else { title }
+    }
+
+    /// The news article a seed-style hack rewrote: the newest one of the first column.
+    fn is_hacked_article(&self, column: usize, n: usize) -> bool {
+        self.state.site.spam == Some(Spam::InjectedBrand) && column == 0 && n == 0
     }
 
     fn article(&self, column: usize, n: usize) -> String {
         let title = self.article_title(column, n);
+        // The seed's placements: before the first paragraph and in the middle of a sentence.
+        let (lead, splice) =
+            if self.is_hacked_article(column, n) { (INJECTED_BRAND, INJECTED_BRAND) } else { ("", "") };
         let body = format!(
             "<h2>{title}</h2><div class=\"info\">来源：{name} 发布日期：{date}</div>\
-             <div class=\"content\"><p>为深入贯彻《中华人民共和国政府信息公开条例》，{name}认真落实各项工作部署，\
-             进一步做好政府信息主动公开、依申请公开和政策解读工作，切实保障人民群众的知情权、参与权和监督权。</p></div>\
+             <div class=\"content\"><p>{lead}为深入贯彻《中华人民共和国政府信息公开条例》，{name}认真落实各项工作部署，\
+             进一步做好政府信息主动公开、依申请公开和政策解读工作，{splice}切实保障人民群众的知情权、参与权和监督权。</p></div>\
              <p><a href=\"/col/{column}/\">返回列表</a></p>",
             name = self.unit.name,
             date = self.date(self.column_ages(column)[n])
@@ -384,6 +405,11 @@ impl SiteView<'_> {
         );
         self.document(&format!("机构概况 - {}", self.shown_name()), "", &body)
     }
+}
+
+/// The last of `linked` columns whose content is judged: where a planned empty column goes.
+pub(in crate::demo) fn emptied_column(linked: &[ColumnSpec]) -> Option<usize> {
+    linked.iter().rposition(|c| c.cadence.judges_content())
 }
 
 /// A unit's name without the city prefix, for headlines.
