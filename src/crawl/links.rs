@@ -6,6 +6,8 @@ use std::sync::LazyLock;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
+use crate::crawl::nesting::cap_nesting;
+
 /// Link text is cut to this many characters: column names are short, and a hostile page must
 /// not make every link carry a megabyte of text.
 const MAX_TEXT_CHARS: usize = 200;
@@ -29,7 +31,13 @@ static IMAGES: LazyLock<Selector> = LazyLock::new(|| Selector::parse("img[alt]")
 /// `mailto:` and the like, are skipped. Synchronous on purpose: `scraper::Html` is not `Send`
 /// and must never be held across an `.await`.
 pub fn extract_links(html: &str, base: &Url) -> Vec<Link> {
-    let document = Html::parse_document(html);
+    let capped = cap_nesting(html);
+    links_in(&Html::parse_document(&capped.html), base)
+}
+
+/// [`extract_links`] over a document already parsed (with its nesting capped): the page checks
+/// parse a page once and take its links from the same tree.
+pub fn links_in(document: &Html, base: &Url) -> Vec<Link> {
     let base = document
         .select(&BASE)
         .next()

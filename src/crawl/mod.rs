@@ -16,6 +16,8 @@ pub mod fetch;
 pub mod frontier;
 pub mod guard;
 pub mod links;
+pub mod nesting;
+pub mod parse_pool;
 pub mod politeness;
 pub mod profile;
 pub mod site;

@@ -19,6 +19,7 @@ use super::checks::spam::SpamMatcher;
 use super::checks::{self, CheckContext, HiddenRules, ParsedPage, parse_page, site_host};
 use super::fetch::{Fetcher, Page};
 use super::frontier::{Admission, Frontier, normalize};
+use super::parse_pool;
 use super::profile::SiteProfile;
 use super::{BuildError, FetchConfig};
 use crate::model::{Finding, Metric, OrgCode, Unit};
@@ -214,7 +215,12 @@ pub async fn crawl_site(env: &CrawlEnv, unit: &Unit, progress: &CrawlProgress) -
         }
     };
     outcome.reachable = true;
-    let mut crawl = SiteCrawl::new(env, &ctx, home_page);
+    let mut home_page = home_page;
+    let (body, base, rules) = (std::mem::take(&mut home_page.body), home_page.url.clone(), env.rules());
+    // Parsed off the async runtime, in a bounded pool (#11); a parse that panicked leaves an
+    // empty home page, as an empty body would.
+    let home = parse_pool::parse(move || parse_page(&body, &base, rules)).await.unwrap_or_default();
+    let mut crawl = SiteCrawl::new(env, &ctx, home_page, home);
     crawl.run(progress).await;
     let (mut findings, metrics) = crawl.finish(progress).await;
     if crawl.timed_out {
@@ -251,9 +257,7 @@ async fn fetch_and_parse(
     };
     let parsed = if page.is_success() && page.is_html() {
         let (body, base) = (std::mem::take(&mut page.body), page.url.clone());
-        tokio::task::spawn_blocking(move || parse_page(&body, &base, rules))
-            .await
-            .map_err(|e| format!("解析页面失败：{e}"))
+        parse_pool::parse(move || parse_page(&body, &base, rules)).await
     } else if page.is_success() {
         Err(format!("不是网页（{}）", page.content_type.as_deref().unwrap_or("未知类型")))
     } else {
@@ -309,15 +313,15 @@ struct SiteCrawl<'a> {
 }
 
 impl<'a> SiteCrawl<'a> {
-    fn new(env: &'a CrawlEnv, ctx: &'a CheckContext<'a>, home_page: Page) -> Self {
+    /// `home` is `home_page` parsed; the page's body is no longer needed.
+    fn new(env: &'a CrawlEnv, ctx: &'a CheckContext<'a>, home_page: Page, mut home: ParsedPage) -> Self {
         let home_url = home_page.url.clone();
-        let mut home = parse_page(&home_page.body, &home_url, env.rules());
         // Column and consultation pages are looked up by the frontier's form of their URL.
         for link in &mut home.links {
             link.url = canonical(&link.url);
         }
         let site = site_host(home_url.host_str().unwrap_or_default()).to_ascii_lowercase();
-        let frames = frame_sources(&home_page.body, &home_url);
+        let frames = frame_sources(&home.frameset, &home_url);
         let mut frontier = Frontier::new(&home_url, env.profile.frontier.clone());
         if let Some(frontier) = frontier.as_mut() {
             for original in &home_page.redirects {
@@ -646,7 +650,9 @@ impl<'a> SiteCrawl<'a> {
             progress.pages.fetch_add(1, Ordering::Relaxed);
             self.pages += 1;
             if page.is_success() && page.is_html() {
-                let seen_by_spider = parse_page(&page.body, &page.url, self.env.rules());
+                let (body, base, rules) = (page.body, page.url, self.env.rules());
+                let seen_by_spider =
+                    parse_pool::parse(move || parse_page(&body, &base, rules)).await.unwrap_or_default();
                 findings.extend(checks::spam::check_cloaking(
                     ctx,
                     &self.env.matcher,
@@ -706,23 +712,14 @@ impl<'a> SiteCrawl<'a> {
     }
 }
 
-/// Frames a home page's `<frameset>` shows, on the home page's own host, at most
-/// [`MAX_FRAMES`]. Inline `<iframe>`s are not frames of the page: they embed other content.
-fn frame_sources(html: &str, base: &Url) -> Vec<Url> {
-    static FRAMES: std::sync::LazyLock<Option<scraper::Selector>> =
-        std::sync::LazyLock::new(|| scraper::Selector::parse("frameset frame[src]").ok());
-    let Some(selector) = FRAMES.as_ref() else { return Vec::new() };
-    let document = scraper::Html::parse_document(html);
+/// Frames a home page's `<frameset>` shows (`frameset`, from its parse), on the home page's
+/// own host, at most [`MAX_FRAMES`]. Inline `<iframe>`s are not frames of the page: they embed
+/// other content.
+fn frame_sources(frameset: &[Url], base: &Url) -> Vec<Url> {
     let mut frames: Vec<Url> = Vec::new();
-    for frame in document.select(selector) {
-        let Some(url) = frame.value().attr("src").and_then(|src| base.join(src.trim()).ok()) else {
-            continue;
-        };
-        if url.host_str() == base.host_str()
-            && matches!(url.scheme(), "http" | "https")
-            && !frames.contains(&url)
-        {
-            frames.push(canonical(&url));
+    for url in frameset {
+        if url.host_str() == base.host_str() && !frames.contains(url) {
+            frames.push(canonical(url));
         }
         if frames.len() >= MAX_FRAMES {
             break;

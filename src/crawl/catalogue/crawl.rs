@@ -16,6 +16,7 @@ use super::checks::{CatalogueScan, CheckOutput, ClassScan, check_catalogue};
 use super::parse::{PageContext, find_classes, parse_class_page};
 use super::profile::CatalogueProfile;
 use crate::crawl::fetch::{Fetcher, Page};
+use crate::crawl::parse_pool;
 use crate::model::{CatalogueEntry, CrawlKind, Finding, Metric, OrgCode, Unit};
 use crate::store::{CrawlRunRecord, Store, StoreError};
 
@@ -83,13 +84,20 @@ pub async fn scan_catalogue(
     let root_page = fetch_html(fetcher, &root_url).await;
     scan.pages += 1;
     progress.pages.fetch_add(1, Ordering::Relaxed);
-    let links = match root_page {
-        Ok(page) => find_classes(&page.body, &page.url, wanted),
+    // Pages are parsed off the async runtime, in the bounded parse pool (#11).
+    let wanted = wanted.to_vec();
+    let parsed = match root_page {
+        Ok(page) => parse_pool::parse(move || find_classes(&page.body, &page.url, &wanted)).await,
+        Err(reason) => Err(reason),
+    };
+    let links = match parsed {
+        Ok(links) => links,
         Err(reason) => {
             scan.root_error = Some(reason);
             return scan;
         }
     };
+    let shared = Arc::new(profile.clone());
     for link in links {
         let mut class = ClassScan {
             name: link.name.clone(),
@@ -119,8 +127,19 @@ pub async fn scan_catalogue(
                     break;
                 }
             };
-            let ctx = PageContext { unit: &unit.code, class: &link.name, as_of };
-            let parsed = parse_class_page(&page.body, &page.url, profile, ctx);
+            let (shared, unit_code, class_name) = (Arc::clone(&shared), unit.code.clone(), link.name.clone());
+            let parsed = parse_pool::parse(move || {
+                let ctx = PageContext { unit: &unit_code, class: &class_name, as_of };
+                parse_class_page(&page.body, &page.url, &shared, ctx)
+            })
+            .await;
+            let parsed = match parsed {
+                Ok(parsed) => parsed,
+                Err(reason) => {
+                    class.error = Some((url.to_string(), reason));
+                    break;
+                }
+            };
             let room = profile.max_entries_per_unit - scan.entries.len();
             let taken = parsed.entries.len().min(room);
             class.entries += taken;

@@ -2,6 +2,7 @@
 //! columns found by their header text in any order and any subset — with its 下一页 link.
 //! Synchronous on purpose: `scraper::Html` is not `Send` and never crosses an `.await`.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
@@ -10,6 +11,7 @@ use url::Url;
 
 use super::profile::{CatalogueProfile, Field};
 use crate::crawl::dates::find_dates;
+use crate::crawl::nesting::cap_nesting;
 use crate::model::{CatalogueEntry, OrgCode};
 
 /// Cell text is cut to this many characters: a hostile page must not make one entry huge.
@@ -54,7 +56,7 @@ pub struct ClassPage {
 /// The classes of `wanted` linked from the root, each once, in `wanted` order. A link matches
 /// a class when its text is the class name, possibly followed by a count such as `(12)`.
 pub fn find_classes(html: &str, page_url: &Url, wanted: &[String]) -> Vec<ClassLink> {
-    let document = Html::parse_document(html);
+    let document = Html::parse_document(&cap_nesting(html).html);
     let base = base_url(&document, page_url);
     let links: Vec<(String, Url)> = document
         .select(&ANCHORS)
@@ -86,11 +88,20 @@ pub fn parse_class_page(
     profile: &CatalogueProfile,
     ctx: PageContext<'_>,
 ) -> ClassPage {
-    let document = Html::parse_document(html);
+    // Nested tables nest as deeply as divs: capped first, or the parse is quadratic (#11).
+    let document = Html::parse_document(&cap_nesting(html).html);
     let base = base_url(&document, page_url);
     let mut page = ClassPage { next: next_link(&document, &base, page_url), ..ClassPage::default() };
+    // Each table's own rows (not those of tables nested in it), gathered in one pass: selecting
+    // the rows below every table costs the page's size once per level of nesting (#11).
+    let mut own_rows: HashMap<_, Vec<ElementRef<'_>>> = HashMap::new();
+    for tr in document.select(&ROWS) {
+        if let Some(table) = nearest_table(tr) {
+            own_rows.entry(table.id()).or_default().push(tr);
+        }
+    }
     for table in document.select(&TABLES) {
-        let mut rows = table.select(&ROWS).filter(|tr| nearest_table(*tr) == Some(table));
+        let mut rows = own_rows.remove(&table.id()).unwrap_or_default().into_iter();
         let Some(columns) = rows.by_ref().find_map(|tr| header_columns(tr, profile)) else { continue };
         page.table_found = true;
         for tr in rows.take(MAX_ROWS_PER_PAGE) {
@@ -300,6 +311,24 @@ mod tests {
         assert_eq!(found[0].url.as_str(), "http://gk.example.cn/xxgk/zcfg/jgzn/");
         assert_eq!(found[1].name, "政策法规");
         assert_eq!(found[1].url.as_str(), "http://gk.example.cn/x/zcfg.html");
+    }
+
+    #[test]
+    fn a_catalogue_inside_100000_nested_tables_is_still_read() {
+        let profile = CatalogueProfile::builtin().expect("profile");
+        let unit = unit();
+        let depth = 100_000;
+        let html = format!(
+            "{}<table><tr><th>标题</th><th>发布日期</th></tr>\
+             <tr><td><a href=\"/doc/1.html\">深处的文件</a></td><td>2026-03-05</td></tr></table>{}",
+            "<table><tr><td>".repeat(depth),
+            "</td></tr></table>".repeat(depth)
+        );
+        let page = parse_class_page(&html, &base(), &profile, ctx(&unit));
+        assert!(page.table_found);
+        assert_eq!(page.entries.len(), 1);
+        assert_eq!(page.entries[0].title, "深处的文件");
+        assert_eq!(page.entries[0].url.as_deref(), Some("http://gk.example.cn/doc/1.html"));
     }
 
     #[test]

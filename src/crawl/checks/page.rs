@@ -7,7 +7,8 @@ use std::sync::LazyLock;
 use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
 
-use crate::crawl::links::{Link, extract_links};
+use crate::crawl::links::{Link, links_in};
+use crate::crawl::nesting::cap_nesting;
 
 /// Text kept per page at most (characters): enough for any real page, bounded for hostile ones.
 const MAX_TEXT_CHARS: usize = 200_000;
@@ -21,6 +22,10 @@ const MAX_BLOCK_CHARS: usize = 5_000;
 /// Headings kept per page at most, and characters per heading: a longer "title" is a container.
 const MAX_HEADINGS: usize = 20;
 const MAX_HEADING_CHARS: usize = 200;
+/// Nodes of one element's subtree read at most for its text or links (rows, headings, the
+/// masthead): a real row or heading has far fewer, while a hostile page nests the whole
+/// document inside each of hundreds of them (#11).
+const MAX_SUBTREE_NODES: usize = 20_000;
 
 /// Elements that start and end a run of text (a block); `br` ends one too.
 const BLOCK_ELEMENTS: [&str; 40] = [
@@ -75,9 +80,9 @@ static ATTRS: LazyLock<Selector> = LazyLock::new(|| sel("img, a[href], area[href
 static HIDEABLE: LazyLock<Selector> = LazyLock::new(|| sel("a[href], iframe[src], frame[src]"));
 static SCRIPTS: LazyLock<Selector> = LazyLock::new(|| sel("script"));
 static META_REFRESH: LazyLock<Selector> = LazyLock::new(|| sel("meta[http-equiv]"));
-static ROWS: LazyLock<Selector> = LazyLock::new(|| sel("li, tr, dd"));
 static ROW_LINKS: LazyLock<Selector> = LazyLock::new(|| sel("a[href]"));
 static ANCHOR: LazyLock<Selector> = LazyLock::new(|| sel("a"));
+static FRAMESET: LazyLock<Selector> = LazyLock::new(|| sel("frameset frame[src]"));
 
 fn sel(text: &str) -> Selector {
     // Constant selectors; the unit tests parse every one of them.
@@ -139,18 +144,26 @@ pub struct ParsedPage {
     pub headings: Vec<String>,
     /// Text blocks in document order (see [`Block`]).
     pub blocks: Vec<Block>,
+    /// Start tags dropped because the page nests elements deeper than a browser does (see
+    /// [`crate::crawl::nesting`]); their text was kept, flattened into the enclosing element.
+    pub flattened: usize,
+    /// Targets of the page's `<frameset>` frames (not inline `<iframe>`s), resolved, in order.
+    pub frameset: Vec<Url>,
 }
 
 /// Parses `html` fetched from `url`.
 pub fn parse_page(html: &str, url: &Url, rules: HiddenRules) -> ParsedPage {
-    let document = Html::parse_document(html);
+    let capped = cap_nesting(html);
+    let document = Html::parse_document(&capped.html);
     let title = document.select(&TITLE).next().map(|t| collapse(t.text())).unwrap_or_default();
-    let mut page = ParsedPage { title, ..ParsedPage::default() };
-    page.text = visible_text(&document);
+    let mut page = ParsedPage { title, flattened: capped.dropped, ..ParsedPage::default() };
+    (page.text, page.hidden) = text_and_hidden(&document, url, rules);
     (page.headings, page.blocks) = headings_and_blocks(&document);
     let mut masthead = page.title.clone();
     for element in document.select(&HEADINGS) {
-        push_capped(&mut masthead, &collapse(element.text()), 4_000);
+        if masthead.len() < 4_000 * 3 {
+            push_capped(&mut masthead, &collapse(subtree_text(element)), 4_000);
+        }
     }
     let mut attr_text = String::new();
     for element in document.select(&ATTRS) {
@@ -165,23 +178,13 @@ pub fn parse_page(html: &str, url: &Url, rules: HiddenRules) -> ParsedPage {
     }
     page.masthead = masthead;
     page.attr_text = attr_text;
-    page.links = extract_links(html, url);
-    for element in document.select(&HIDEABLE) {
-        let attr = if element.value().name() == "a" { "href" } else { "src" };
-        let Some(target) = element.value().attr(attr).and_then(|h| url.join(h.trim()).ok()) else { continue };
-        if !matches!(target.scheme(), "http" | "https") {
-            continue;
-        }
-        let is_frame = element.value().name() != "a";
-        if let Some(technique) = hidden_by(element, rules, is_frame) {
-            page.hidden.push(HiddenTarget {
-                url: target,
-                element: if is_frame { "iframe" } else { "link" },
-                technique,
-                text: truncate(&collapse(element.text()), 60),
-            });
-        }
-    }
+    page.links = links_in(&document, url);
+    page.frameset = document
+        .select(&FRAMESET)
+        .filter_map(|frame| url.join(frame.value().attr("src")?.trim()).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .take(MAX_ROWS)
+        .collect();
     let mut script_chars = 0;
     for script in document.select(&SCRIPTS) {
         let text: String = script.text().collect();
@@ -196,35 +199,140 @@ pub fn parse_page(html: &str, url: &Url, rules: HiddenRules) -> ParsedPage {
         .select(&META_REFRESH)
         .filter(|m| m.value().attr("http-equiv").is_some_and(|v| v.trim().eq_ignore_ascii_case("refresh")))
         .find_map(|m| refresh_target(m.value().attr("content")?, url));
-    for row in document.select(&ROWS).take(MAX_ROWS) {
-        let links =
-            row.select(&ROW_LINKS).filter_map(|a| url.join(a.value().attr("href")?.trim()).ok()).collect();
-        page.rows.push(Row { text: truncate(&collapse(row.text()), 500), links });
-    }
+    page.rows = rows(&document, url);
     page
 }
 
-/// Text of every text node outside `script`, `style`, `noscript` and `template`.
-fn visible_text(document: &Html) -> String {
-    let mut text = String::new();
-    for node in document.tree.nodes() {
-        let Node::Text(chunk) = node.value() else { continue };
-        let in_code = node.ancestors().any(|a| {
-            a.value()
-                .as_element()
-                .is_some_and(|e| matches!(e.name(), "script" | "style" | "noscript" | "template"))
-        });
-        if !in_code {
-            let chunk = collapse(std::iter::once(&**chunk));
-            if !chunk.is_empty() {
-                push_capped(&mut text, &chunk, MAX_TEXT_CHARS);
+/// Characters of a row's text kept.
+const MAX_ROW_CHARS: usize = 500;
+
+/// The first [`MAX_ROWS`] list items and table rows, with their text (cut to
+/// [`MAX_ROW_CHARS`]) and links, in one walk of the tree: rows nest (a layout table's row holds
+/// the whole page), and reading each row's subtree apart costs the page once per level (#11).
+fn rows(document: &Html, url: &Url) -> Vec<Row> {
+    let mut rows: Vec<Row> = Vec::new();
+    // Rows among the current node's ancestors, and those of them whose text is not yet full.
+    let (mut open, mut filling): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
+    // A node to enter, or (with the row's index) a row to leave.
+    let mut stack = vec![(document.tree.root(), None)];
+    while let Some((node, leaving)) = stack.pop() {
+        if let Some(index) = leaving {
+            open.pop();
+            filling.retain(|&i| i != index);
+            continue;
+        }
+        match node.value() {
+            Node::Text(chunk) if !filling.is_empty() => {
+                let words: Vec<&str> = chunk.split_whitespace().collect();
+                if !words.is_empty() {
+                    // Enough bytes for more than MAX_ROW_CHARS characters, so the cut is marked.
+                    filling.retain(|&i| {
+                        let text = &mut rows[i].text;
+                        for word in &words {
+                            if !text.is_empty() {
+                                text.push(' ');
+                            }
+                            text.push_str(word);
+                        }
+                        text.len() <= 4 * (MAX_ROW_CHARS + 1)
+                    });
+                }
             }
+            Node::Element(element) => {
+                if matches!(element.name(), "li" | "tr" | "dd") && rows.len() < MAX_ROWS {
+                    open.push(rows.len());
+                    filling.push(rows.len());
+                    stack.push((node, Some(rows.len())));
+                    rows.push(Row { text: String::new(), links: Vec::new() });
+                } else if !open.is_empty()
+                    && let Some(element) = ElementRef::wrap(node).filter(|a| ROW_LINKS.matches(a))
+                    && let Some(target) = element.value().attr("href").and_then(|h| url.join(h.trim()).ok())
+                {
+                    for &i in &open {
+                        rows[i].links.push(target.clone());
+                    }
+                }
+            }
+            _ => {}
         }
-        if text.len() >= MAX_TEXT_CHARS * 3 {
-            break;
-        }
+        stack.extend(node.children().rev().map(|child| (child, None)));
     }
-    text
+    for row in &mut rows {
+        row.text = truncate(&row.text, MAX_ROW_CHARS);
+    }
+    rows
+}
+
+/// Text of every text node outside `script`, `style`, `noscript` and `template`, and the links
+/// and frames a reader cannot see, in one walk of the tree that carries what ancestors decide
+/// (inside code; the nearest hiding declaration) instead of looking up the ancestors of every
+/// node: on a deeply nested page that lookup is quadratic (#11).
+fn text_and_hidden(document: &Html, url: &Url, rules: HiddenRules) -> (String, Vec<HiddenTarget>) {
+    let mut text = String::new();
+    let mut hidden = Vec::new();
+    // Node, inside code, index of the nearest hiding ancestor's declaration in `techniques`.
+    let mut stack = vec![(document.tree.root(), false, None::<usize>)];
+    let mut techniques: Vec<String> = Vec::new();
+    while let Some((node, in_code, hiding)) = stack.pop() {
+        let (in_code, hiding) = match node.value() {
+            Node::Text(chunk) => {
+                if !in_code && text.len() < MAX_TEXT_CHARS * 3 {
+                    let chunk = collapse(std::iter::once(&**chunk));
+                    if !chunk.is_empty() {
+                        push_capped(&mut text, &chunk, MAX_TEXT_CHARS);
+                    }
+                }
+                continue;
+            }
+            Node::Element(element) => {
+                let name = element.name();
+                let in_code = in_code || matches!(name, "script" | "style" | "noscript" | "template");
+                let own = if element.attr("hidden").is_some() {
+                    Some("hidden 属性".to_owned())
+                } else {
+                    element.attr("style").and_then(|style| hiding_declaration(style, rules))
+                };
+                let hiding = match own {
+                    Some(found) => {
+                        techniques.push(found);
+                        Some(techniques.len() - 1)
+                    }
+                    None => hiding,
+                };
+                if let Some(element) = ElementRef::wrap(node).filter(|e| HIDEABLE.matches(e))
+                    && let Some(target) = hidden_target(
+                        element,
+                        url,
+                        hiding.and_then(|i| techniques.get(i)).map(String::as_str),
+                    )
+                {
+                    hidden.push(target);
+                }
+                (in_code, hiding)
+            }
+            _ => (in_code, hiding),
+        };
+        stack.extend(node.children().rev().map(|child| (child, in_code, hiding)));
+    }
+    (text, hidden)
+}
+
+/// `element` (a link or frame) as a hidden target, when it is one: `inherited` is the hiding
+/// declaration of the element itself or its nearest hiding ancestor.
+fn hidden_target(element: ElementRef<'_>, url: &Url, inherited: Option<&str>) -> Option<HiddenTarget> {
+    let attr = if element.value().name() == "a" { "href" } else { "src" };
+    let target = element.value().attr(attr).and_then(|h| url.join(h.trim()).ok())?;
+    if !matches!(target.scheme(), "http" | "https") {
+        return None;
+    }
+    let is_frame = element.value().name() != "a";
+    let technique = frame_size(element, is_frame).or_else(|| inherited.map(str::to_owned))?;
+    Some(HiddenTarget {
+        url: target,
+        element: if is_frame { "iframe" } else { "link" },
+        technique,
+        text: truncate(&collapse(element.text()), 60),
+    })
 }
 
 /// The page's headings and text blocks, walking the tree once with an explicit stack (hostile
@@ -333,15 +441,25 @@ fn heading_text(element: ElementRef<'_>) -> Option<String> {
                     || name.contains("biaoti")
                     || matches!(name.as_str(), "bt" | "tit" | "headline")
             });
-    if !is_heading || element.select(&ANCHOR).next().is_some() {
+    if !is_heading || subtree_elements(element).any(|e| ANCHOR.matches(&e)) {
         return None;
     }
-    let text = collapse(std::iter::once(element.text().collect::<String>().as_str()));
+    let text = collapse(std::iter::once(subtree_text(element).collect::<String>().as_str()));
     (text.chars().count() <= MAX_HEADING_CHARS).then_some(text)
 }
 
-/// Why an element (or one of its ancestors) cannot be seen, quoting the declaration.
-fn hidden_by(element: ElementRef<'_>, rules: HiddenRules, is_frame: bool) -> Option<String> {
+/// The text nodes among the first [`MAX_SUBTREE_NODES`] nodes of `element`'s subtree.
+fn subtree_text(element: ElementRef<'_>) -> impl Iterator<Item = &str> {
+    element.descendants().take(MAX_SUBTREE_NODES).filter_map(|node| node.value().as_text().map(|t| &**t))
+}
+
+/// The elements among the first [`MAX_SUBTREE_NODES`] nodes below `element` (not itself).
+fn subtree_elements(element: ElementRef<'_>) -> impl Iterator<Item = ElementRef<'_>> {
+    element.descendants().skip(1).take(MAX_SUBTREE_NODES).filter_map(ElementRef::wrap)
+}
+
+/// A frame too small to see, quoting the attribute.
+fn frame_size(element: ElementRef<'_>, is_frame: bool) -> Option<String> {
     if is_frame {
         for dimension in ["width", "height"] {
             if let Some(value) = element.value().attr(dimension)
@@ -350,18 +468,6 @@ fn hidden_by(element: ElementRef<'_>, rules: HiddenRules, is_frame: bool) -> Opt
                 return Some(format!("{dimension}=\"{}\"", value.trim()));
             }
         }
-    }
-    let mut node = Some(element);
-    while let Some(current) = node {
-        if current.value().attr("hidden").is_some() {
-            return Some("hidden 属性".to_owned());
-        }
-        if let Some(style) = current.value().attr("style")
-            && let Some(found) = hiding_declaration(style, rules)
-        {
-            return Some(found);
-        }
-        node = current.parent().and_then(ElementRef::wrap);
     }
     None
 }
@@ -523,6 +629,96 @@ mod tests {
         let page = parse("<div>甲段</div><div>乙段<br>丙段</div>");
         let numbers: Vec<Option<usize>> = page.blocks.iter().map(|b| b.paragraph).collect();
         assert_eq!(numbers, [Some(1), Some(2), Some(3)]);
+    }
+
+    #[test]
+    fn hostile_nesting_is_flattened_keeping_text_links_and_hiding() {
+        let depth = 100_000;
+        let html = format!(
+            "<div style=\"display:none\">{}<a href=\"http://bad.example.com/\">深处链接</a>正文末尾{}</div>",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        );
+        let page = parse(&html);
+        // The outer div and the nested ones past the cap are dropped; the link is kept.
+        assert_eq!(page.flattened, depth + 1 - crate::crawl::nesting::MAX_DEPTH);
+        assert!(page.text.contains("深处链接 正文末尾"), "{}", page.text.len());
+        assert_eq!(page.links.len(), 1);
+        assert_eq!(page.links[0].url.as_str(), "http://bad.example.com/");
+        assert_eq!(page.hidden.len(), 1);
+        assert_eq!(page.hidden[0].technique, "display:none");
+    }
+
+    #[test]
+    fn hostile_nested_tables_keep_their_text_and_links() {
+        let depth = 100_000;
+        let html = format!(
+            "{}<a href=\"/deep.html\">表格深处</a>{}",
+            "<table><tr><td>".repeat(depth),
+            "</td></tr></table>".repeat(depth)
+        );
+        let page = parse(&html);
+        assert!(page.flattened > 0);
+        assert!(page.text.contains("表格深处"));
+        let links: Vec<&str> = page.links.iter().map(|l| l.url.as_str()).collect();
+        assert_eq!(links, ["http://site.gov.cn/deep.html"]);
+    }
+
+    #[test]
+    fn pages_just_under_the_limit_are_unchanged() {
+        // The outer div and the nested ones make the page exactly as deep as the cap (`html`,
+        // `body` and links are not counted: the parser never nests them).
+        let depth = crate::crawl::nesting::MAX_DEPTH - 1;
+        let html = format!(
+            "<html><body><div hidden>{}<a href=\"/x\">底层</a>{}</div></body></html>",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        );
+        let page = parse(&html);
+        assert_eq!(page.flattened, 0);
+        assert_eq!(page.hidden.len(), 1);
+        assert_eq!(page.hidden[0].technique, "hidden 属性");
+        assert_eq!(page.text, "底层");
+    }
+
+    #[test]
+    fn links_found_once_equal_links_of_the_string_entry_point() {
+        let html = "<html><head><base href=\"/root/\"></head><body><ul><li><a href=\"a.html\">甲</a></li>\
+                    <li><a href=\"http://other.gov.cn/\"><img alt=\"上级\"></a></li></ul>\
+                    <map><area href=\"/m\" title=\"地图\"></map><a href=\"javascript:x()\">否</a></body></html>";
+        let url = Url::parse("http://site.gov.cn/p/index.html").expect("url");
+        let page = parse_page(html, &url, RULES);
+        assert_eq!(page.links, crate::crawl::links::extract_links(html, &url));
+        assert_eq!(page.links.len(), 3);
+    }
+
+    #[test]
+    fn rows_read_in_one_walk_equal_rows_read_one_by_one() {
+        let html = format!(
+            "<table><tr><td><ul><li><a href=\"/a\">甲</a> 2026-11-20<ul><li>乙<a href=\"/b\">丙</a></li></ul></li>\
+             <li>{}<a href=\"/c\">丁</a></li></ul></td><td><dl><dd> 戊 <b>己</b></dd></dl></td></tr>\
+             <tr><td>{}</td></tr></table>",
+            "长文 ".repeat(400),
+            "<ul><li>项</li></ul>".repeat(MAX_ROWS)
+        );
+        let url = Url::parse("http://site.gov.cn/").expect("url");
+        let document = Html::parse_document(&html);
+        let one_by_one: Vec<Row> = document
+            .select(&sel("li, tr, dd"))
+            .take(MAX_ROWS)
+            .map(|row| Row {
+                text: truncate(&collapse(row.text()), MAX_ROW_CHARS),
+                links: row
+                    .select(&ROW_LINKS)
+                    .filter_map(|a| url.join(a.value().attr("href")?.trim()).ok())
+                    .collect(),
+            })
+            .collect();
+        let walked = rows(&document, &url);
+        assert_eq!(walked.len(), MAX_ROWS);
+        assert_eq!(walked, one_by_one);
+        assert_eq!(walked[0].links.len(), 3);
+        assert!(walked[3].text.ends_with('…'));
     }
 
     #[test]
