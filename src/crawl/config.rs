@@ -21,8 +21,9 @@ pub const MAX_PER_HOST_CONCURRENCY: usize = 4;
 pub struct FetchConfig {
     /// Time allowed to establish a TCP (and TLS) connection.
     pub connect_timeout_secs: u64,
-    /// Time allowed for one HTTP exchange, from connecting to the last body byte. 15 s is the
-    /// national rule's "has not answered within 15 s"; it also stops servers that trickle bytes.
+    /// Time allowed for one whole fetch, from the first request to the last body byte: every
+    /// redirect hop, retry and `Retry-After` wait included (issue #11). 15 s is the national
+    /// rule's "has not answered within 15 s"; it also stops servers that trickle bytes.
     pub total_timeout_secs: u64,
     /// Body bytes read at most; the rest is not read and the page is marked truncated.
     pub max_body_bytes: usize,

@@ -28,7 +28,7 @@ pub enum FetchError {
     #[error("无法建立连接：{url}（{reason}）")]
     Connect { url: Url, reason: String },
 
-    #[error("超过 {seconds} 秒未完成响应：{url}")]
+    #[error("超过 {seconds} 秒总时限仍未完成（含重定向、重试与等待）：{url}")]
     Timeout { url: Url, seconds: u64 },
 
     #[error("重定向超过 {limit} 次：{url}")]

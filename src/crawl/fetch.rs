@@ -128,13 +128,18 @@ impl Fetcher {
     /// Fetches `url`, following redirects. Fails only when no answer worth judging came back:
     /// the address is refused, the server cannot be reached or does not finish in time, or the
     /// redirects go round or on too long.
+    ///
+    /// One deadline, `total_timeout_secs` from the call, covers everything: every redirect hop,
+    /// every retry, every `Retry-After` wait and politeness wait, and the body. A slow redirect
+    /// chain therefore fails like one slow page does (issue #11).
     pub async fn fetch(&self, url: &Url) -> Result<Page, FetchError> {
         let config = &self.inner.config;
+        let deadline = Instant::now() + config.total_timeout();
         let mut current = self.check_target(url)?;
         let mut redirects: Vec<Url> = Vec::new();
         let mut elapsed = Duration::ZERO;
         loop {
-            let exchange = self.send(&current, &mut elapsed).await?;
+            let exchange = self.send(&current, deadline, &mut elapsed).await?;
             let status = exchange.response.status();
             if let Some(location) = redirect_location(status, exchange.response.headers()) {
                 elapsed += exchange.started.elapsed();
@@ -182,16 +187,23 @@ impl Fetcher {
     }
 
     /// Sends one request when politeness allows, retrying a bounded number of times after 429
-    /// and 503 (waiting as asked by `Retry-After`, or backing off exponentially).
-    async fn send(&self, url: &Url, elapsed: &mut Duration) -> Result<Exchange, FetchError> {
+    /// and 503 (waiting as asked by `Retry-After`, or backing off exponentially). Nothing runs
+    /// past `deadline`: a wait that would end after it fails the fetch at once.
+    async fn send(
+        &self,
+        url: &Url,
+        deadline: Instant,
+        elapsed: &mut Duration,
+    ) -> Result<Exchange, FetchError> {
         let Inner { config, politeness, .. } = &*self.inner;
         let client = self.client_for(url);
         let host = url.host_str().unwrap_or_default();
         let mut attempt = 0;
         loop {
-            let ticket = politeness.acquire(host).await;
+            let Ok(ticket) = tokio::time::timeout_at(deadline, politeness.acquire(host)).await else {
+                return Err(self.timeout(url));
+            };
             let started = Instant::now();
-            let deadline = started + config.total_timeout();
             let sent = tokio::time::timeout_at(deadline, client.get(url.clone()).send()).await;
             let response = match sent {
                 Err(_) => return Err(self.timeout(url)),
@@ -203,7 +215,7 @@ impl Fetcher {
             if retryable && attempt < config.max_retries {
                 let asked = retry_after(response.headers());
                 let wait = asked.unwrap_or_else(|| backoff(config.retry_backoff(), attempt));
-                if wait <= config.max_retry_after() {
+                if wait <= config.max_retry_after() && Instant::now() + wait < deadline {
                     tracing::debug!(%url, status = status.as_u16(), ?wait, "server asked to wait; retrying");
                     *elapsed += started.elapsed();
                     politeness.back_off(host, wait);
@@ -212,7 +224,11 @@ impl Fetcher {
                 }
                 // Asked to wait longer than we may: keep away for the longest wait allowed and
                 // report the answer as it is.
-                politeness.back_off(host, config.max_retry_after());
+                politeness.back_off(host, wait.min(config.max_retry_after()));
+                if wait <= config.max_retry_after() {
+                    // The wait is allowed but outlasts the total deadline.
+                    return Err(self.timeout(url));
+                }
             }
             return Ok(Exchange { response, _ticket: ticket, deadline, started });
         }

@@ -527,8 +527,9 @@ impl<'a> SiteCrawl<'a> {
         self.absorb(&home_url, 0, &home);
         self.home = home;
         let batch = self.env.fetcher.config().per_host_concurrency;
+        let budget = Duration::from_secs(self.env.profile.site_budget_secs);
         loop {
-            if started.elapsed() > Duration::from_secs(self.env.profile.site_budget_secs) {
+            if started.elapsed() > budget {
                 self.timed_out = true;
                 break;
             }
@@ -559,6 +560,11 @@ impl<'a> SiteCrawl<'a> {
         }
         let external: Vec<Url> = self.external.iter().cloned().collect();
         for url in external {
+            // Issue #11: the budget holds before every fetch, external links included.
+            if started.elapsed() > budget {
+                self.timed_out = true;
+                break;
+            }
             let result = self.env.fetcher.fetch(&url).await.map_err(|e| e.to_string());
             progress.pages.fetch_add(1, Ordering::Relaxed);
             self.pages += 1;

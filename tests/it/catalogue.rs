@@ -507,3 +507,94 @@ fn the_cli_lists_and_searches_stored_entries() {
     );
     assert_eq!(lines.count(), 2);
 }
+
+/// Serves `catalogue` but every class page, slow (300 ms), links 下一页 to one more page: a
+/// catalogue that never ends.
+async fn endless(catalogue: &Catalogue) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let pages = Arc::new(catalogue.pages());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind endless catalogue");
+    let addr = listener.local_addr().expect("local address");
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let pages = pages.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&head).into_owned();
+                let path = text.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let body = match path.rsplit_once('/') {
+                    _ if pages.contains_key(&path) && path.ends_with("index.html") => {
+                        String::from_utf8_lossy(&pages[&path].body).into_owned()
+                    }
+                    Some((dir, file)) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                        let n: u32 = file.trim_end_matches(".html").parse().unwrap_or(1);
+                        let first =
+                            pages.get(&format!("{dir}/1.html")).map(|a| a.body.clone()).unwrap_or_default();
+                        String::from_utf8_lossy(&first).replace(
+                            "</body>",
+                            &format!(
+                                "<div class=\"pager\"><a href=\"{}.html\">下一页</a></div></body>",
+                                n + 1
+                            ),
+                        )
+                    }
+                    None => String::new(),
+                };
+                let header = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(header.as_bytes()).await;
+                let _ = stream.write_all(body.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    (addr, task)
+}
+
+/// Issue #11: a catalogue whose 下一页 never ends stops at the unit budget, says it was checked
+/// only in part, and does not call the classes it never reached missing.
+#[tokio::test]
+async fn an_endless_catalogue_stops_at_the_unit_budget() {
+    let code = org_code(131);
+    let catalogue = Catalogue::complete("e", &code, &classes(UnitKind::Department), 3, as_of());
+    let (addr, task) = endless(&catalogue).await;
+    let unit = Unit {
+        code: OrgCode::parse(&code).expect("valid code"),
+        name: "南宁市测试单位".into(),
+        kind: UnitKind::Department,
+        parent_code: None,
+        website: None,
+        catalogue_url: Some(format!("http://{addr}{}", catalogue.root_path())),
+        email: None,
+    };
+    let mut budgeted = profile();
+    budgeted.unit_budget_secs = 2;
+    let observed = Utc.with_ymd_and_hms(2026, 11, 20, 4, 0, 0).single().expect("instant");
+    let started = std::time::Instant::now();
+    let outcome = crawl_unit(&fetcher(), &budgeted, &unit, as_of(), observed, &CatalogueProgress::default())
+        .await
+        .expect("unit has a catalogue");
+    task.abort();
+    // Generous bound: without a budget the crawl would read 200 pages of 300 ms per class.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(outcome.scan.budget_spent);
+    assert!(outcome.scan.pages >= 2 && outcome.scan.pages < 40, "pages {}", outcome.scan.pages);
+    let unchecked: Vec<&Finding> =
+        outcome.output.findings.iter().filter(|f| f.check == "catalogue.unchecked").collect();
+    assert_eq!(unchecked.len(), 1, "{:?}", checks(&outcome.output.findings));
+    let detail = &unchecked[0].detail;
+    assert_eq!(detail["reason"], "公开目录检查超出时间预算（2 秒），仅部分核查");
+    assert_eq!(detail["budget_secs"], 2);
+    assert_eq!(detail["pages"], json!(outcome.scan.pages));
+    assert!(!checks(&outcome.output.findings).contains(&"catalogue.class_missing"));
+}

@@ -105,6 +105,27 @@ async fn a_server_that_trickles_bytes_times_out() {
     assert!(err.to_string().contains("超过 2 秒"));
 }
 
+/// Issue #11: the total deadline covers the whole redirect chain, not each hop. Six requests of
+/// 2 s each (12 s) cannot finish under a 5 s deadline even though every hop alone would.
+#[tokio::test]
+async fn a_slow_redirect_chain_fails_at_the_total_deadline() {
+    let site = Fixture::start().await;
+    let url = site.url("/slowhop/5");
+    let started = std::time::Instant::now();
+    let err = fetcher(FetchConfig { total_timeout_secs: 5, ..loopback() })
+        .fetch(&url)
+        .await
+        .expect_err("a 12 s chain cannot finish in 5 s");
+    assert!(matches!(&err, FetchError::Timeout { seconds: 5, .. }), "{err:?}");
+    assert!(err.to_string().contains("总时限"), "{err}");
+    assert!(err.url().contains("/slowhop/"), "{err}");
+    let seen: usize = (0..=5).map(|n| site.hits(&format!("/slowhop/{n}"))).sum();
+    assert!(seen < 6, "the server saw {seen} of the chain's 6 requests");
+    assert_eq!(site.hits("/slowhop/0"), 0, "the end of the chain was never reached");
+    // Generous bound: per-hop deadlines would take 12 s.
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
 #[tokio::test]
 async fn a_port_that_accepts_and_never_answers_times_out() {
     let silent = Silent::start().await;

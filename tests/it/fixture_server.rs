@@ -209,6 +209,16 @@ async fn serve(mut stream: TcpStream, state: Arc<State>) {
                 redirect(&mut stream, &format!("/hop/{}", n - 1)).await
             }
         }
+        p if p.starts_with("/slowhop/") => {
+            // A redirect chain whose every hop takes 2 s: each hop is quick enough alone.
+            let n: u32 = p["/slowhop/".len()..].parse().unwrap_or(0);
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            if n == 0 {
+                respond(&mut stream, "200 OK", &[("Content-Type", html)], b"<p>arrived</p>").await
+            } else {
+                redirect(&mut stream, &format!("/slowhop/{}", n - 1)).await
+            }
+        }
         "/cal" => {
             let day: i64 = query.strip_prefix("d=").and_then(|d| d.parse().ok()).unwrap_or(0);
             let body = format!(

@@ -38,6 +38,8 @@ pub struct CatalogueScan {
     pub pages: usize,
     /// The entry cap of the profile stopped the crawl early.
     pub capped: bool,
+    /// The unit's time budget ran out: classes not read are not judged (issue #11).
+    pub budget_spent: bool,
 }
 
 /// Findings and metrics of one unit's catalogue.
@@ -117,6 +119,16 @@ pub fn check_catalogue(
         );
         return emit.out;
     }
+    if scan.budget_spent {
+        // 未能核查 in part: what was read is judged; what was not is not "nothing wrong".
+        let budget = profile.unit_budget_secs;
+        emit.finding(
+            "catalogue.unchecked",
+            Some(scan.root.clone()),
+            json!({ "url": scan.root, "reason": format!("公开目录检查超出时间预算（{budget} 秒），仅部分核查"),
+                    "budget_secs": budget, "pages": scan.pages }),
+        );
+    }
     check_classes(&mut emit, profile, scan);
     check_entries(&mut emit, profile, scan, as_of);
     emit.out
@@ -139,6 +151,8 @@ fn check_classes(emit: &mut Emitter<'_>, profile: &CatalogueProfile, scan: &Cata
                 json!({ "class": name, "url": url, "reason": reason,
                         "message": format!("“{name}”类目页无法访问：{reason}") }),
             ),
+            // Not read before the budget ran out: unknown, not empty.
+            Some(ClassScan { entries: 0, .. }) if scan.budget_spent => {}
             Some(ClassScan { entries: 0, url, .. }) => emit.finding(
                 "catalogue.class_missing",
                 url.clone(),

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -81,6 +82,9 @@ pub async fn scan_catalogue(
         }
     };
     let wanted = profile.classes_for(unit.kind);
+    // Issue #11: one budget for the whole unit; no page is fetched once it is spent, and no
+    // fetch runs past it.
+    let budget_end = tokio::time::Instant::now() + Duration::from_secs(profile.unit_budget_secs);
     let root_page = fetch_html(fetcher, &root_url).await;
     scan.pages += 1;
     progress.pages.fetch_add(1, Ordering::Relaxed);
@@ -109,14 +113,21 @@ pub async fn scan_catalogue(
         let mut next = Some(link.url);
         let mut seen: HashSet<Url> = HashSet::new();
         while let Some(url) = next.take() {
-            if class.pages >= profile.max_pages_per_class || !seen.insert(url.clone()) {
+            if scan.budget_spent || class.pages >= profile.max_pages_per_class || !seen.insert(url.clone()) {
+                break;
+            }
+            if tokio::time::Instant::now() >= budget_end {
+                scan.budget_spent = true;
                 break;
             }
             if scan.entries.len() >= profile.max_entries_per_unit {
                 scan.capped = true;
                 break;
             }
-            let fetched = fetch_html(fetcher, &url).await;
+            let Ok(fetched) = tokio::time::timeout_at(budget_end, fetch_html(fetcher, &url)).await else {
+                scan.budget_spent = true;
+                break;
+            };
             class.pages += 1;
             scan.pages += 1;
             progress.pages.fetch_add(1, Ordering::Relaxed);

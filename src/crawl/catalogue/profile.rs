@@ -84,12 +84,19 @@ struct RawProfile {
     max_entries_per_unit: usize,
     max_findings_per_check: usize,
     max_concurrent_units: usize,
+    #[serde(default = "default_unit_budget_secs")]
+    unit_budget_secs: u64,
     mandatory: Vec<Field>,
     index: IndexSettings,
     columns: BTreeMap<Field, Vec<String>>,
     classes: BTreeMap<UnitKind, Vec<String>>,
     #[serde(default)]
     fetch: FetchConfig,
+}
+
+/// The unit budget when the profile does not set one: ten minutes.
+fn default_unit_budget_secs() -> u64 {
+    600
 }
 
 /// A validated catalogue profile.
@@ -103,6 +110,9 @@ pub struct CatalogueProfile {
     pub max_entries_per_unit: usize,
     pub max_findings_per_check: usize,
     pub max_concurrent_units: usize,
+    /// Seconds one unit's catalogue crawl may take (issue #11); when spent, no further page is
+    /// fetched and the catalogue counts as checked only in part.
+    pub unit_budget_secs: u64,
     pub mandatory: Vec<Field>,
     pub grammar: IndexGrammar,
     /// Header synonyms per field, normalised (blanks and colons removed).
@@ -157,6 +167,7 @@ impl CatalogueProfile {
             ("max_entries_per_unit", raw.max_entries_per_unit),
             ("max_findings_per_check", raw.max_findings_per_check),
             ("max_concurrent_units", raw.max_concurrent_units),
+            ("unit_budget_secs", usize::try_from(raw.unit_budget_secs).unwrap_or(usize::MAX)),
         ];
         for (key, value) in positive {
             if value == 0 {
@@ -195,6 +206,7 @@ impl CatalogueProfile {
             max_entries_per_unit: raw.max_entries_per_unit,
             max_findings_per_check: raw.max_findings_per_check,
             max_concurrent_units: raw.max_concurrent_units,
+            unit_budget_secs: raw.unit_budget_secs,
             mandatory: raw.mandatory,
             grammar,
             columns,
@@ -264,5 +276,17 @@ mod tests {
         let text = DEFAULT_PROFILE.replace("(?P<serial>", "(?P<serial");
         let err = CatalogueProfile::parse(&text, "x.toml").expect_err("bad regex refused");
         assert!(err.to_string().contains("index.pattern"), "{err}");
+    }
+
+    #[test]
+    fn the_unit_budget_is_read_defaulted_and_must_be_positive() {
+        assert!(DEFAULT_PROFILE.contains("unit_budget_secs = 600"));
+        let text = DEFAULT_PROFILE.replace("unit_budget_secs = 600", "unit_budget_secs = 45");
+        assert_eq!(CatalogueProfile::parse(&text, "x.toml").expect("valid").unit_budget_secs, 45);
+        let text = DEFAULT_PROFILE.replace("unit_budget_secs = 600", "");
+        assert_eq!(CatalogueProfile::parse(&text, "x.toml").expect("valid").unit_budget_secs, 600);
+        let text = DEFAULT_PROFILE.replace("unit_budget_secs = 600", "unit_budget_secs = 0");
+        let err = CatalogueProfile::parse(&text, "x.toml").expect_err("zero budget refused");
+        assert!(err.to_string().contains("unit_budget_secs"), "{err}");
     }
 }
