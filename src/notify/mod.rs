@@ -16,8 +16,6 @@ pub mod template;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::Utc;
-use chrono_tz::Asia::Shanghai;
 use serde::Serialize;
 
 pub use draft::{build_draft, day_zh, deadline_after, named_findings, notice_finding};
@@ -92,7 +90,7 @@ pub async fn draft(
     template: &NoticeTemplate,
 ) -> Result<Notice, NotifyError> {
     require_role(store, by, &[Role::Office], "起草通报").await?;
-    let today = Utc::now().with_timezone(&Shanghai).date_naive();
+    let today = crate::inspection::today_in_city();
     let Some(new) = build_draft(store, cycle, by, template, today).await? else {
         return Err(NotifyError::BadInput(format!("周期“{cycle}”没有排名结果；请先运行 gongkai assess")));
     };

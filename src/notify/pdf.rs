@@ -18,7 +18,8 @@ use krilla::{Document, SerializeSettings};
 use super::render::{Block, blocks};
 use crate::store::Notice;
 
-/// A4 in points, and its margins.
+/// A4 in PDF points (1/72 inch, krilla's `f32` units), and its margins: page geometry, never
+/// a score (scores stay `Decimal` and are printed as text).
 const PAGE_W: f32 = 595.0;
 const PAGE_H: f32 = 842.0;
 const MARGIN_X: f32 = 72.0;
@@ -52,7 +53,8 @@ impl Default for PdfOptions {
     }
 }
 
-/// How one kind of block is set: size, alignment, indent (in ems), space before (in points).
+/// How one kind of block is set: font size, alignment, indent (in ems), space before (in PDF
+/// points — typography, not scores).
 fn style(block: &Block) -> (f32, Align, f32, f32) {
     match block {
         Block::Masthead { .. } => (22.0, Align::Center, 0.0, 0.0),

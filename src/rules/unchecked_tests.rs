@@ -1,6 +1,6 @@
 //! Missing evidence (未能核查): a unit whose website or catalogue could not be checked loses
-//! the indicators that depend on it under both shipped rule sets, the explanation says why,
-//! and the `[unchecked]` section is validated like the rest of the file.
+//! the indicators that depend on it under both shipped rule sets, the explanation says why
+//! (the `[unchecked]` section's validation is tested with the rest in `validate_tests`).
 
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -9,7 +9,7 @@ use rust_decimal_macros::dec;
 use crate::model::{Finding, FindingStatus, SelfClaim, Source, UnitEvidence, UnitKind};
 
 use super::golden_tests::{city, code, gov, unit};
-use super::{Cited, NodeKind, Problem, RuleSet, Score};
+use super::{Cited, NodeKind, RuleSet, Score};
 
 const REFUSED: &str = "error sending request for url (http://127.0.0.1:9/): 连接被拒绝";
 
@@ -218,82 +218,4 @@ fn an_inspectors_missing_evidence_check_counts_only_where_inspectors_count() {
         (score.unchecked[0].label.as_str(), score.unchecked[0].reason.as_str()),
         ("拒绝实地检查", "拒绝实地检查")
     );
-}
-
-fn problems(text: &str) -> Vec<Problem> {
-    match RuleSet::parse(text, "t.toml") {
-        Ok(_) => Vec::new(),
-        Err(e) => e.problems,
-    }
-}
-
-const BASE: &str = r#"[rule_set]
-id = "t"
-title = "测试"
-version = "1"
-applies_to = ["department"]
-in_force_from = 2020-01-01
-points = 10
-pass_mark = 6
-
-[[indicators]]
-id = "a"
-title = "甲"
-points = 10
-
-[[indicators.deductions]]
-id = "links"
-title = "断链"
-check = "link.broken"
-per_finding = 0.1
-max = 5
-
-[unchecked]
-"site.unchecked" = ["a"]
-"#;
-
-#[test]
-fn the_unchecked_section_names_every_mistake_with_its_line() {
-    assert!(problems(BASE).is_empty(), "{:?}", problems(BASE));
-    let line = |text: &str, needle: &str| text.lines().position(|l| l.contains(needle)).map_or(0, |i| i + 1);
-    let cases = [
-        (
-            "\"site.unchecked\" = [\"a\"]",
-            "\"site.unchecked\" = [\"b\"]",
-            "未知指标“b”",
-            "unchecked.\"site.unchecked\"[0]",
-        ),
-        (
-            "\"site.unchecked\" = [\"a\"]",
-            "\"site.unchecked\" = [\"a\", \"a\"]",
-            "指标“a”重复",
-            "unchecked.\"site.unchecked\"[1]",
-        ),
-        (
-            "\"site.unchecked\" = [\"a\"]",
-            "\"site.uncheked\" = [\"a\"]",
-            "未知检查项“site.uncheked”",
-            "unchecked.\"site.uncheked\"",
-        ),
-        (
-            "\"site.unchecked\" = [\"a\"]",
-            "\"link.broken\" = [\"a\"]",
-            "不表示证据缺失",
-            "unchecked.\"link.broken\"",
-        ),
-        (
-            "\"site.unchecked\" = [\"a\"]",
-            "\"site.unchecked\" = []",
-            "应至少列出一个指标",
-            "unchecked.\"site.unchecked\"",
-        ),
-    ];
-    for (from, to, message, key) in cases {
-        let text = BASE.replace(from, to);
-        let found = problems(&text);
-        assert_eq!(found.len(), 1, "{to}: {found:?}");
-        assert!(found[0].message.contains(message), "{to}: {}", found[0].message);
-        assert_eq!(found[0].key, key);
-        assert_eq!(found[0].line, line(&text, to), "{to}");
-    }
 }

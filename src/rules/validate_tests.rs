@@ -184,3 +184,50 @@ fn a_formula_that_fails_at_scoring_time_costs_nothing_and_says_so() {
     assert_eq!(rules.score(&unit, &ev, day).total, dec!(7.5));
     assert_eq!(rules.metrics().count(), 1);
 }
+
+/// Issue #10: the `[unchecked]` section (missing evidence → indicators scored zero).
+#[test]
+fn the_unchecked_section_names_every_mistake_with_its_line() {
+    let base = format!("{BASE}\n[unchecked]\n\"site.unchecked\" = [\"a\"]\n");
+    assert!(problems(&base).is_empty(), "{:?}", problems(&base));
+    let cases = [
+        (
+            "\"site.unchecked\" = [\"a\"]",
+            "\"site.unchecked\" = [\"b\"]",
+            "未知指标“b”",
+            "unchecked.\"site.unchecked\"[0]",
+        ),
+        (
+            "\"site.unchecked\" = [\"a\"]",
+            "\"site.unchecked\" = [\"a\", \"a\"]",
+            "指标“a”重复",
+            "unchecked.\"site.unchecked\"[1]",
+        ),
+        (
+            "\"site.unchecked\" = [\"a\"]",
+            "\"site.uncheked\" = [\"a\"]",
+            "未知检查项“site.uncheked”",
+            "unchecked.\"site.uncheked\"",
+        ),
+        (
+            "\"site.unchecked\" = [\"a\"]",
+            "\"link.broken\" = [\"a\"]",
+            "不表示证据缺失",
+            "unchecked.\"link.broken\"",
+        ),
+        (
+            "\"site.unchecked\" = [\"a\"]",
+            "\"site.unchecked\" = []",
+            "应至少列出一个指标",
+            "unchecked.\"site.unchecked\"",
+        ),
+    ];
+    for (from, to, message, key) in cases {
+        let text = base.replace(from, to);
+        let found = problems(&text);
+        assert_eq!(found.len(), 1, "{to}: {found:?}");
+        assert!(found[0].message.contains(message), "{to}: {}", found[0].message);
+        assert_eq!(found[0].key, key);
+        assert_eq!(found[0].line, line_of(&text, to), "{to}");
+    }
+}

@@ -112,3 +112,10 @@ impl PageServer {
         format!("http://{}{path}", self.addr)
     }
 }
+
+/// An address on loopback where nothing listens: every connection to it is refused (a dead
+/// website).
+pub fn refused_address() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address")
+}

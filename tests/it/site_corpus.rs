@@ -28,7 +28,7 @@ use gongkai::model::{Finding, OrgCode, Unit, UnitKind};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::page_server::{Answer, PageServer};
+use crate::page_server::{Answer, PageServer, refused_address};
 use crate::support::credit_code;
 
 /// The day every fixture's static dates are written against.
@@ -304,12 +304,6 @@ fn percent_decode(target: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// An address nothing listens on: connections to it are refused.
-fn refused_address() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address")
 }
 
 // ---- matching ----------------------------------------------------------------------------

@@ -17,18 +17,13 @@ use rocket::http::Status;
 use rocket::local::asynchronous::Client;
 use rust_decimal::Decimal;
 
+use crate::page_server::refused_address;
 use crate::support::{HEADER, credit_code};
 use crate::web_support::{City, unit};
 
 const CYCLE: &str = "dead-site";
 const SITE_REASON: &str = "网站首页无法访问，网站各项检查均未能进行";
 const CATALOGUE_REASON: &str = "公开目录首页无法访问，目录各项检查均未能进行";
-
-/// An address on loopback where nothing listens: every connection is refused.
-fn closed_port() -> std::net::SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address")
-}
 
 async fn get(client: &Client, path: &str) -> (Status, String) {
     let response = client.get(path.to_string()).dispatch().await;
@@ -39,7 +34,7 @@ async fn get(client: &Client, path: &str) -> (Status, String) {
 /// Registers unit 5 with a dead website and catalogue, crawls both as `gongkai crawl` does and
 /// records the runs; returns the unit.
 async fn crawl_dead_unit(city: &City) -> Unit {
-    let dead = closed_port();
+    let dead = refused_address();
     let csv = format!("{HEADER}{e},戊局,department,,http://{dead}/,http://{dead}/gk/,\n", e = credit_code(5));
     let existing = city.store.units().await.expect("units");
     let plan = plan_import(&read_registry(csv.as_bytes()).expect("readable"), &existing).expect("valid");

@@ -237,14 +237,22 @@ fn newest_item(
     nav: &HashSet<Url>,
     as_of: NaiveDate,
 ) -> Option<(Option<NaiveDate>, usize)> {
-    let dated = dated_rows(page, as_of);
-    let newest: Vec<NaiveDate> = dated
-        .iter()
-        .filter(|row| row.links.iter().any(|l| !nav.contains(l) && *l != column.url) && !wraps(row, &dated))
-        .filter_map(|row| find_dates(&row.text, as_of).into_iter().filter(|d| *d <= as_of).max())
-        .collect();
+    let newest =
+        item_dates(page, as_of, |row| row.links.iter().any(|l| !nav.contains(l) && *l != column.url));
     let count = newest.len();
     newest.into_iter().max().map(|newest| (Some(newest), count))
+}
+
+/// One date per item of a page: the newest date up to the as-of day of each dated row (list
+/// item, table row) that `is_item` accepts and that is not a layout wrapper. Dates outside the
+/// items — the server's clock in the banner, a footer's “最后更新” — are left out.
+pub fn item_dates(page: &ParsedPage, as_of: NaiveDate, is_item: impl Fn(&Row) -> bool) -> Vec<NaiveDate> {
+    let dated = dated_rows(page, as_of);
+    dated
+        .iter()
+        .filter(|row| is_item(row) && !wraps(row, &dated))
+        .filter_map(|row| find_dates(&row.text, as_of).into_iter().filter(|d| *d <= as_of).max())
+        .collect()
 }
 
 /// The page's rows that carry a date up to the as-of day.

@@ -7,9 +7,9 @@ use serde_json::json;
 
 use chrono::NaiveDate;
 
-use super::columns::{dated_rows, wraps};
+use super::columns::item_dates;
 use super::{CheckContext, ParsedPage};
-use crate::crawl::dates::{find_dates, newest_date};
+use crate::crawl::dates::newest_date;
 use crate::model::{Finding, Metric};
 
 pub fn check(ctx: &CheckContext<'_>, url: &str, home: &ParsedPage) -> (Vec<Finding>, Vec<Metric>) {
@@ -45,13 +45,10 @@ pub fn check(ctx: &CheckContext<'_>, url: &str, home: &ParsedPage) -> (Vec<Findi
 /// “今天是：2026年11月20日 星期五” in the banner links nowhere — so they cannot make a stale home
 /// page look fresh. A page without dated item rows is read as text, as before.
 fn newest_item(home: &ParsedPage, as_of: NaiveDate) -> Option<NaiveDate> {
-    let dated = dated_rows(home, as_of);
-    let items = dated
-        .iter()
-        .filter(|row| !row.links.is_empty() && !wraps(row, &dated))
-        .filter_map(|row| find_dates(&row.text, as_of).into_iter().filter(|d| *d <= as_of).max())
-        .max();
-    items.or_else(|| newest_date(&home.text, as_of))
+    item_dates(home, as_of, |row| !row.links.is_empty())
+        .into_iter()
+        .max()
+        .or_else(|| newest_date(&home.text, as_of))
 }
 
 #[cfg(test)]
