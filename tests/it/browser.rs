@@ -81,14 +81,9 @@ async fn inspector_visit_changes_the_score_the_unit_then_sees_only_its_own() {
     browser.fill("form[action='/office/jobs/assess'] input[name=cycle]", "browser-after").await;
     browser.click("form[action='/office/jobs/assess'] input[name=make_current]").await;
     browser.click("form[action='/office/jobs/assess'] button[type=submit]").await;
-    for _ in 0..150 {
-        if browser.path().await.starts_with("/office/jobs/") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    browser.wait_for("the job page", |path, _| path.starts_with("/office/jobs/")).await;
     let mut finished = false;
-    for _ in 0..120 {
+    for _ in 0..240 {
         let text = browser.text().await;
         if text.contains("出错") || text.contains("失败") {
             panic!("the assessment failed: {text}");
@@ -150,15 +145,8 @@ async fn office_drafts_leader_approves_office_publishes_unit_acknowledges() {
     browser.open("/notices").await;
     browser.select("#draft-notice select[name=cycle]", "browser-notice").await;
     browser.click("#draft-notice button[type=submit]").await;
-    for _ in 0..150 {
-        if browser.path().await.starts_with("/notices/n") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let text = browser.wait_for("the draft to open", |path, _| path.starts_with("/notices/n")).await;
     let notice_path = browser.path().await;
-    assert!(notice_path.starts_with("/notices/n"), "the draft opens: {}", browser.text().await);
-    let text = browser.text().await;
     assert!(text.contains("草稿") && text.contains("甲局"), "{text}");
     assert!(!text.contains("审批通过"), "the office cannot approve");
     browser.screenshot("notice-draft").await;
@@ -166,26 +154,15 @@ async fn office_drafts_leader_approves_office_publishes_unit_acknowledges() {
     browser.login("leader1", PASSWORD).await;
     browser.open(&notice_path).await;
     browser.click("#approve-notice button").await;
-    for _ in 0..150 {
-        if browser.text().await.contains("已审批，文号") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let text = browser.text().await;
+    let text = browser.wait_for_text("已审批，文号").await;
     assert!(text.contains("南政开办〔"), "the number is fixed at approval: {text}");
     browser.screenshot("notice-approved").await;
 
     browser.login("office1", PASSWORD).await;
     browser.open(&notice_path).await;
     browser.click("#publish-notice button").await;
-    for _ in 0..150 {
-        if browser.text().await.contains("已发布") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(browser.text().await.contains("单位门户"), "deliveries are listed");
+    let text = browser.wait_for_text("已发布").await;
+    assert!(text.contains("单位门户"), "deliveries are listed: {text}");
     browser.screenshot("notice-published").await;
 
     browser.login("unit1", PASSWORD).await;
@@ -194,13 +171,7 @@ async fn office_drafts_leader_approves_office_publishes_unit_acknowledges() {
     assert!(text.contains("整改期限") && text.contains("签收通报"), "{text}");
     browser.screenshot("portal-notice").await;
     browser.click("form.ack-form button").await;
-    for _ in 0..150 {
-        if browser.text().await.contains("已签收") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(browser.text().await.contains("已签收"), "{}", browser.text().await);
+    browser.wait_for_text("已签收").await;
     let key = notice_path.trim_start_matches("/notices/");
     let notice = city.store.notice(key).await.expect("read").expect("notice");
     let entry = notice.units.iter().find(|u| u.unit == named.as_str()).expect("named");

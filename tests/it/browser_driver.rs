@@ -16,6 +16,9 @@ fn program(env: &str, default: &str) -> String {
     std::env::var(env).unwrap_or_else(|_| default.to_string())
 }
 
+/// How long a step may take to show its result before the test gives up.
+const WAIT: Duration = Duration::from_secs(90);
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
@@ -115,16 +118,32 @@ impl Browser {
         self.client.current_url().await.expect("url").path().to_string()
     }
 
-    /// Waits (up to 15 s) until the browser is on `path` after a click that navigates; a click
-    /// returns before the next page has loaded. Fails with the page's text if it never gets there.
+    /// Waits until the browser is on `path` after a click that navigates; a click returns
+    /// before the next page has loaded. Fails with the page's text if it never gets there.
     pub async fn wait_for_path(&self, path: &str) {
-        for _ in 0..150 {
-            if self.path().await == path {
-                return;
+        self.wait_for(&format!("the path {path}"), |current, _| current == path).await;
+    }
+
+    /// Waits until `done(path, text)` holds for the page shown, and returns its text. The bound
+    /// ([`WAIT`]) is generous because CI runs this beside every other test on two cores, where
+    /// a notice's PDF alone can take seconds; a page that never gets there fails with its text.
+    pub async fn wait_for(&self, what: &str, done: impl Fn(&str, &str) -> bool) -> String {
+        let until = tokio::time::Instant::now() + WAIT;
+        loop {
+            let (path, text) = (self.path().await, self.text().await);
+            if done(&path, &text) {
+                return text;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            if tokio::time::Instant::now() >= until {
+                panic!("waited {} s for {what}; the browser shows {path}:\n{text}", WAIT.as_secs());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        panic!("the browser stayed on {} instead of {path}:\n{}", self.path().await, self.text().await);
+    }
+
+    /// Waits until the page's text contains `needle`; returns the text.
+    pub async fn wait_for_text(&self, needle: &str) -> String {
+        self.wait_for(&format!("the text {needle:?}"), |_, text| text.contains(needle)).await
     }
 
     /// The visible text of the page body.
@@ -161,13 +180,7 @@ impl Browser {
         self.fill("input[name=username]", username).await;
         self.fill("input[name=password]", password).await;
         self.click("form[action='/login'] button[type=submit]").await;
-        for _ in 0..150 {
-            if self.path().await != "/login" {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{username} could not sign in:\n{}", self.text().await);
+        self.wait_for(&format!("{username} to sign in"), |path, _| path != "/login").await;
     }
 
     pub async fn screenshot(&self, name: &str) {
