@@ -130,7 +130,9 @@ impl Browser {
     pub async fn wait_for(&self, what: &str, done: impl Fn(&str, &str) -> bool) -> String {
         let until = tokio::time::Instant::now() + WAIT;
         loop {
-            let (path, text) = (self.path().await, self.text().await);
+            // Mid-navigation the body read may be of the page being left ("stale element"):
+            // that is "not yet", like a page that does not show the result yet.
+            let (path, text) = (self.path().await, self.try_text().await.unwrap_or_default());
             if done(&path, &text) {
                 return text;
             }
@@ -149,6 +151,11 @@ impl Browser {
     /// The visible text of the page body.
     pub async fn text(&self) -> String {
         self.client.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
+    }
+
+    /// The visible text of the page body, or the WebDriver error (a page still loading).
+    pub async fn try_text(&self) -> Result<String, fantoccini::error::CmdError> {
+        self.client.find(Locator::Css("body")).await?.text().await
     }
 
     pub async fn fill(&self, css: &str, value: &str) {
