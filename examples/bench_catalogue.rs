@@ -18,8 +18,8 @@ use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
 use gongkai::crawl::catalogue::{
-    CatalogueProfile, CatalogueProgress, CatalogueScan, ClassScan, PageContext, check_catalogue,
-    crawl_catalogues, crawl_units, parse_class_page,
+    CatalogueProfile, CatalogueProgress, CatalogueScan, ClassScan, PageContext, check_catalogue, crawl_units,
+    parse_class_page,
 };
 use gongkai::crawl::{FetchConfig, Fetcher};
 use gongkai::model::{Unit, UnitKind, synthetic_credit_code};
@@ -185,6 +185,7 @@ async fn main() -> anyhow::Result<()> {
                 entries: entries_in_class,
                 pages: p - 1,
                 error: None,
+                capped: false,
             });
         }
         parsed += scan.entries.len();
@@ -225,16 +226,19 @@ async fn main() -> anyhow::Result<()> {
         let dir = std::env::temp_dir().join(format!("gongkai-bench-catalogue-{}", std::process::id()));
         let store = Store::connect(&StoreConfig::new(format!("surrealkv://{}", dir.display()))).await?;
         let (cpu0, wall0) = (cpu_seconds(), Instant::now());
-        let (summary, _) = crawl_catalogues(
-            &store,
-            &fetcher,
-            Arc::new(profile),
-            &generated.units,
-            as_of,
-            Utc::now(),
-            Arc::new(CatalogueProgress::default()),
-        )
-        .await?;
+        // Recorded as the job does it: one transaction per unit (issue #11).
+        let mut profile = profile;
+        profile.fetch = FetchConfig { allow_private: true, min_gap_ms: 0, ..FetchConfig::default() };
+        let request = gongkai::jobs::CatalogueCrawl {
+            profile,
+            units: generated.units.clone(),
+            day: as_of,
+            observed_at: Utc::now(),
+            allow_private: true,
+        };
+        let summary = gongkai::jobs::crawl_catalogues(&store, request, &gongkai::jobs::Progress::default())
+            .await?
+            .summary;
         println!(
             "crawl+check+store: {} entries, wall {:.2} s, CPU {:.2} s, peak RSS {}",
             summary.entries,

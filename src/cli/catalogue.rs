@@ -147,8 +147,12 @@ pub async fn crawl(
         return Ok(None);
     }
     let request = CatalogueCrawl { profile, units, day, observed_at, allow_private: args.allow_private };
-    let CatalogueCrawlReport { summary: report, crawled: units, outcomes } =
-        jobs::crawl_catalogues(store, request, &Progress::default()).await?;
+    let progress = Progress::default();
+    let (bar, ticker) = super::progress::show(progress.clone(), args.format == Format::Json);
+    let crawled = jobs::crawl_catalogues(store, request, &progress).await;
+    ticker.abort();
+    bar.finish_and_clear();
+    let CatalogueCrawlReport { summary: report, crawled: units, outcomes } = crawled?;
     if args.format == Format::Json {
         return Ok(Some(serde_json::to_value(&report)?));
     }
@@ -173,7 +177,7 @@ pub async fn crawl(
             unit.name.clone(),
             state.to_owned(),
             classes.to_string(),
-            outcome.scan.entries.len().to_string(),
+            outcome.entries_read.to_string(),
             outcome.scan.pages.to_string(),
             outcome.output.findings.len().to_string(),
             main.join(" "),

@@ -23,11 +23,13 @@ pub fn show(progress: Progress, hidden: bool) -> (ProgressBar, tokio::task::Join
     let ticker = tokio::spawn(async move {
         loop {
             let now = progress.snapshot();
+            // A catalogue crawl counts the entries it read, a site crawl the problems it found.
+            let found = if now.stage == "抓取公开目录" { "条目" } else { "问题" };
             shown.set_prefix(now.stage);
             shown.set_length(now.total as u64);
             shown.set_position(now.done as u64);
             shown.set_message(if now.pages > 0 {
-                format!("页面 {} · 问题 {}", now.pages, now.found)
+                format!("页面 {} · {found} {}", now.pages, now.found)
             } else {
                 String::new()
             });

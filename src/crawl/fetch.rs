@@ -16,7 +16,7 @@ use super::error::{BuildError, FetchError};
 use super::frontier::normalize;
 use super::guard::{GuardedResolver, check_literal_host};
 use super::politeness::{Politeness, Ticket, retry_after};
-use crate::text::encoding::{Hints, decode};
+use crate::text::encoding::{Decoded, EncodingSource, Hints, decode};
 
 /// What a server answered for a URL. Any status is a page, 404 and 500 included: the checks
 /// decide what a status means.
@@ -66,7 +66,9 @@ struct Inner {
     exempt_client: Option<reqwest::Client>,
     allowlist: Vec<(String, Option<u16>)>,
     config: FetchConfig,
-    politeness: Politeness,
+    /// Shared with fetchers made by [`Fetcher::with_identity`]: a host's limits count every
+    /// request sent to it, whichever identity sent it.
+    politeness: Arc<Politeness>,
 }
 
 /// One answer with its body still unread, and the slots and deadline it was obtained under.
@@ -79,6 +81,23 @@ struct Exchange {
 
 impl Fetcher {
     pub fn new(config: FetchConfig) -> Result<Self, BuildError> {
+        let politeness = Arc::new(Politeness::for_config(&config));
+        Self::build(config, politeness)
+    }
+
+    /// A fetcher that presents itself differently (the cloaking check fetches as a search
+    /// engine) but shares this one's politeness, so that its requests count against the same
+    /// per-host limits instead of doubling them.
+    pub fn with_identity(&self, user_agent: &str, referer: Option<&str>) -> Result<Self, BuildError> {
+        let config = FetchConfig {
+            user_agent: user_agent.to_owned(),
+            referer: referer.map(str::to_owned),
+            ..self.inner.config.clone()
+        };
+        Self::build(config, self.inner.politeness.clone())
+    }
+
+    fn build(config: FetchConfig, politeness: Arc<Politeness>) -> Result<Self, BuildError> {
         config.validate()?;
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -100,15 +119,16 @@ impl Fetcher {
                 .dns_resolver(Arc::new(GuardedResolver { allow_private }))
                 // A proxy would resolve and connect on our behalf, out of the guard's sight.
                 .no_proxy()
-                .pool_max_idle_per_host(config.per_host_concurrency)
+                // Enough idle connections for the busiest host (a `[[fetch.hosts]]` override).
+                .pool_max_idle_per_host(
+                    config.hosts.iter().map(|h| h.concurrency).fold(config.per_host_concurrency, usize::max),
+                )
                 .build()
         };
         let client = build(config.allow_private)?;
         let allowlist = config.private_allowlist();
         let exempt_client =
             if config.allow_private || allowlist.is_empty() { None } else { Some(build(true)?) };
-        let politeness =
-            Politeness::new(config.per_host_concurrency, config.min_gap(), config.global_concurrency);
         Ok(Self { inner: Arc::new(Inner { client, exempt_client, allowlist, config, politeness }) })
     }
 
@@ -271,7 +291,7 @@ impl Fetcher {
             page.truncated = full && declared_length != Some(cap as u64);
             let declared = page.content_type.as_deref().and_then(charset_label);
             let tld = page.url.domain().and_then(|d| d.rsplit('.').next()).map(str::as_bytes);
-            let decoded = decode(&bytes, Hints { declared, html: true, tld });
+            let decoded = decode_page(&bytes, Hints { declared, html: true, tld });
             page.body = decoded.text;
             page.encoding = Some(decoded.encoding.name());
         }
@@ -338,6 +358,46 @@ fn is_textual(content_type: &str) -> bool {
         || mime.contains("javascript")
 }
 
+/// [`decode`], second-guessing chardetng on undeclared pages that are not valid UTF-8 (#11).
+/// chardetng rules an encoding out at its first invalid sequence, so a UTF-8 page with one
+/// paragraph pasted in GBK, or a GBK page with a few broken bytes, is read as another encoding
+/// and all its Chinese text is lost: the unit's name, its columns, its footer. So UTF-8 is
+/// tried first (GBK reads UTF-8 bytes nearly clean, never the reverse), then GBK; the first that
+/// reads the page mostly (2 characters per bad sequence for UTF-8, 10 for GBK) is used, and only its bad sequences become U+FFFD.
+/// chardetng's guess stands when neither does, or when it guessed GBK itself.
+fn decode_page(bytes: &[u8], hints: Hints<'_>) -> Decoded {
+    let decoded = decode(bytes, hints);
+    if decoded.source != EncodingSource::Sniffed {
+        return decoded;
+    }
+    // Characters read per bad sequence at least. GBK reads almost any byte pair, so it must
+    // read far more cleanly than UTF-8, which random bytes seldom satisfy.
+    for (candidate, ratio) in [(encoding_rs::UTF_8, 2), (encoding_rs::GBK, 10)] {
+        if candidate == decoded.encoding {
+            break;
+        }
+        let (text, _) = candidate.decode_without_bom_handling(bytes);
+        let (read, bad) = non_ascii(&text);
+        if read > 0 && read >= ratio * bad {
+            let text = text.into_owned();
+            return Decoded {
+                text,
+                encoding: candidate,
+                source: EncodingSource::Sniffed,
+                had_errors: bad > 0,
+            };
+        }
+    }
+    decoded
+}
+
+/// Non-ASCII characters read, and replacement characters (sequences that could not be read).
+fn non_ascii(text: &str) -> (usize, usize) {
+    text.chars().filter(|c| !c.is_ascii()).fold((0, 0), |(read, bad), c| {
+        if c == char::REPLACEMENT_CHARACTER { (read, bad + 1) } else { (read + 1, bad) }
+    })
+}
+
 /// The `charset` parameter of a `Content-Type` value.
 fn charset_label(content_type: &str) -> Option<&str> {
     content_type.split(';').skip(1).find_map(|param| {
@@ -382,6 +442,37 @@ mod tests {
         assert_eq!(redirect_location(StatusCode::FOUND, &headers).as_deref(), Some("/next"));
         assert_eq!(redirect_location(StatusCode::NOT_MODIFIED, &headers), None);
         assert_eq!(redirect_location(StatusCode::OK, &headers), None);
+    }
+
+    #[test]
+    fn undeclared_pages_with_a_few_bad_bytes_keep_their_chinese_text() {
+        let gbk = |text: &str| encoding_rs::GBK.encode(text).0.into_owned();
+        let hints = Hints { declared: None, html: true, tld: Some(b"cn") };
+        let page = "<title>南宁市测试局</title><p>主办单位：南宁市测试局，政务动态，通知公告。</p>";
+        // UTF-8 with a sentence pasted in GBK (chardetng guesses GBK, and loses the UTF-8).
+        let mut bytes = page.as_bytes().to_vec();
+        bytes.extend(gbk("这一段是国标码"));
+        bytes.extend_from_slice(page.as_bytes());
+        assert_eq!(decode(&bytes, hints).encoding, encoding_rs::GBK);
+        let decoded = decode_page(&bytes, hints);
+        assert_eq!(decoded.encoding, encoding_rs::UTF_8);
+        assert!(decoded.text.starts_with(page) && decoded.text.ends_with(page) && decoded.had_errors);
+        // GBK with broken bytes.
+        let mut bytes = gbk(page);
+        bytes.extend_from_slice(&[0x81, 0x20, 0xFF]);
+        bytes.extend(gbk(page));
+        // On a host without a country domain (an IP address, .com) chardetng guesses windows-1252.
+        let hints = Hints { tld: None, ..hints };
+        assert_eq!(decode(&bytes, hints).encoding, encoding_rs::WINDOWS_1252);
+        let decoded = decode_page(&bytes, hints);
+        assert_eq!(decoded.encoding, encoding_rs::GBK);
+        assert_eq!(decoded.text.matches("主办单位：南宁市测试局").count(), 2);
+        // Clean GBK reads as GBK.
+        let decoded = decode_page(&gbk(page), hints);
+        assert_eq!((decoded.encoding, decoded.text.as_str()), (encoding_rs::GBK, page));
+        // Latin text, which neither reads mostly, keeps chardetng's guess.
+        let latin = encoding_rs::WINDOWS_1252.encode("Café crème à la française, déjà vu. ").0.repeat(20);
+        assert_eq!(decode_page(&latin, hints).encoding, decode(&latin, hints).encoding);
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! The per-site crawl queue. Sites generate URLs without end (calendars, session ids, search
-//! pages), so the queue admits a URL only once, only on the site's own hosts, only up to a depth
-//! and only up to a page count: whatever a site does, the crawl of it terminates and its memory
-//! is bounded by the page cap.
+//! pages), so the queue admits a URL only once, only on the unit's own site (its registrable
+//! domain and the hosts allowed explicitly, see [`super::same_site`]), only up to a depth and
+//! only up to a page count: whatever a site does, the crawl of it terminates and its memory is
+//! bounded by the page cap.
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 
 use serde::Deserialize;
 use url::Url;
+
+use super::same_site::SiteScope;
 
 /// URLs longer than this are not queued: no real page needs one, and a site that builds ever
 /// longer URLs must not be able to grow the seen-set by kilobytes per entry.
@@ -71,7 +74,7 @@ pub enum Admission {
     Duplicate,
     /// Not http(s) or has no host.
     NotWeb,
-    /// On another host than the site's.
+    /// On another site than the unit's (another registrable domain, not allowed explicitly).
     OffSite,
     TooDeep,
     TooLong,
@@ -83,7 +86,7 @@ pub enum Admission {
 #[derive(Debug)]
 pub struct Frontier {
     config: FrontierConfig,
-    hosts: BTreeSet<String>,
+    scope: SiteScope,
     seen: HashSet<Url>,
     queue: VecDeque<Queued>,
     /// Some URL was refused for the page or depth cap: the crawl did not see the whole site,
@@ -92,14 +95,14 @@ pub struct Frontier {
 }
 
 impl Frontier {
-    /// A frontier for the site at `seed`, which is queued at depth 0. The seed's host is the
-    /// site's host; add others (e.g. the `www.` twin) with [`Frontier::allow_host`].
+    /// A frontier for the site at `seed`, which is queued at depth 0. The site is the seed's
+    /// registrable domain (every subdomain of it); add hosts elsewhere one by one with
+    /// [`Frontier::allow_host`].
     pub fn new(seed: &Url, config: FrontierConfig) -> Option<Self> {
         let seed = normalize(seed)?;
-        let host = seed.host_str()?.to_owned();
         let mut frontier = Self {
             config,
-            hosts: BTreeSet::from([host]),
+            scope: SiteScope::of(&seed)?,
             seen: HashSet::new(),
             queue: VecDeque::new(),
             capped: false,
@@ -108,15 +111,30 @@ impl Frontier {
         Some(frontier)
     }
 
-    /// Treats `host` as part of the site too.
+    /// Treats `host` (that host only, not its registrable domain) as part of the site too.
     pub fn allow_host(&mut self, host: &str) {
-        self.hosts.insert(host.to_ascii_lowercase());
+        self.scope.allow_host(host);
+    }
+
+    /// Treats each of `hosts` as part of the site too: the profile's `[links] follow_hosts`,
+    /// the host of the unit's registered catalogue.
+    pub fn allow_hosts<'h>(&mut self, hosts: impl IntoIterator<Item = &'h str>) {
+        for host in hosts {
+            self.allow_host(host);
+        }
+    }
+
+    /// Whether `url` is on the site (its registrable domain or a host allowed explicitly),
+    /// whatever the caps say: pages fetched outside the crawl's order (column and “more” pages)
+    /// should pass this too, so that no check fetches another site's page (issue #11).
+    pub fn on_site(&self, url: &Url) -> bool {
+        normalize(url).is_some_and(|url| self.scope.contains(&url))
     }
 
     /// Offers a URL found at `depth` (the depth of the page it was found on, plus one).
     pub fn push(&mut self, url: &Url, depth: u32) -> Admission {
         let Some(url) = normalize(url) else { return Admission::NotWeb };
-        if !url.host_str().is_some_and(|h| self.hosts.contains(h)) {
+        if !self.scope.contains(&url) {
             return Admission::OffSite;
         }
         if url.as_str().len() > MAX_URL_LEN {
@@ -189,6 +207,30 @@ mod tests {
         assert_eq!(f.push(&url("http://www.a.gov.cn/"), 1), Admission::Queued);
         assert_eq!(f.admitted(), 4);
         assert!(!f.capped());
+    }
+
+    #[test]
+    fn the_site_is_the_registrable_domain_plus_hosts_allowed() {
+        let mut f =
+            Frontier::new(&url("http://www.nj.gov.cn/"), FrontierConfig::default()).expect("frontier");
+        assert_eq!(f.push(&url("http://xxgk.nj.gov.cn/"), 1), Admission::Queued);
+        assert_eq!(f.push(&url("https://nj.gov.cn:8443/a"), 1), Admission::Queued);
+        assert_eq!(f.push(&url("http://www.nanjing.gov.cn/"), 1), Admission::OffSite);
+        assert_eq!(f.push(&url("http://www.gov.cn/"), 1), Admission::OffSite);
+        assert_eq!(f.push(&url("http://zwgk.jiangsu.gov.cn/nj/"), 1), Admission::OffSite);
+        assert!(
+            f.on_site(&url("https://XXGK.nj.gov.cn/any")) && !f.on_site(&url("http://zwgk.jiangsu.gov.cn/"))
+        );
+        f.allow_hosts(["zwgk.jiangsu.gov.cn"]);
+        assert!(f.on_site(&url("http://zwgk.jiangsu.gov.cn/")));
+        assert_eq!(f.push(&url("http://zwgk.jiangsu.gov.cn/nj/"), 1), Admission::Queued);
+        assert_eq!(f.push(&url("http://www.jiangsu.gov.cn/"), 1), Admission::OffSite);
+
+        let mut f =
+            Frontier::new(&url("http://127.0.0.1:8080/"), FrontierConfig::default()).expect("frontier");
+        assert_eq!(f.push(&url("http://127.0.0.1:9090/"), 1), Admission::Queued);
+        assert_eq!(f.push(&url("http://127.0.0.2:8080/"), 1), Admission::OffSite);
+        assert_eq!(f.push(&url("http://localhost:8080/"), 1), Admission::OffSite);
     }
 
     #[test]

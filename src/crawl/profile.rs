@@ -103,6 +103,10 @@ pub struct IdentityItem {
 pub struct LinkSettings {
     /// Fetch links to other sites as well (off by default: a unit answers for its own site).
     pub check_external: bool,
+    /// Hosts crawled as part of every unit's site besides its own registrable domain (issue
+    /// #11), e.g. the provincial disclosure platform that hosts the units' columns. Host names
+    /// or IP addresses, matched exactly (no port, no subdomains).
+    pub follow_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -415,6 +419,14 @@ impl SiteProfile {
         if self.frontier.max_pages == 0 {
             return invalid("frontier.max_pages".into(), "必须大于 0");
         }
+        for (i, host) in self.links.follow_hosts.iter().enumerate() {
+            if super::same_site::parse_host(host).is_none() {
+                return invalid(
+                    format!("links.follow_hosts[{i}]"),
+                    "必须是主机名或 IP 地址，不含协议、端口和路径",
+                );
+            }
+        }
         self.fetch.validate().or_else(|e| invalid(format!("fetch.{}", e.field), e.reason))?;
         Ok(())
     }
@@ -489,6 +501,22 @@ mod tests {
     }
 
     #[test]
+    fn the_commented_cluster_example_works_when_uncommented() {
+        let shipped = SiteProfile::builtin().expect("shipped profile");
+        assert!(shipped.fetch.hosts.is_empty() && shipped.links.follow_hosts.is_empty());
+        let example =
+            "# [[fetch.hosts]]\n# host = \"www.nanning.gov.cn\"\n# concurrency = 16\n# min_gap_ms = 0\n";
+        assert!(DEFAULT_PROFILE.contains(example), "crawlers/site.toml shows the override example");
+        let text = DEFAULT_PROFILE.replace(example, &example.replace("# ", ""));
+        let profile = SiteProfile::parse(&text, "x.toml").expect("the example is valid");
+        assert_eq!(profile.fetch.concurrency_for("www.nanning.gov.cn"), 16);
+        assert_eq!(profile.fetch.concurrency_for("nanning.gov.cn"), 4);
+        let text = DEFAULT_PROFILE.replace("follow_hosts = []", "follow_hosts = [\"zwgk.Nanning.gov.cn\"]");
+        let profile = SiteProfile::parse(&text, "x.toml").expect("a listed host is valid");
+        assert_eq!(profile.links.follow_hosts, ["zwgk.Nanning.gov.cn"]);
+    }
+
+    #[test]
     fn errors_name_the_file_and_key() {
         let bad = DEFAULT_PROFILE.replace("news = 14", "news = 0");
         let err = SiteProfile::parse(&bad, "x.toml").expect_err("zero cadence");
@@ -501,6 +529,18 @@ mod tests {
         let bad = DEFAULT_PROFILE.replace("per_host_concurrency = 4", "per_host_concurrency = 9");
         let err = SiteProfile::parse(&bad, "x.toml").expect_err("politeness bar");
         assert!(err.to_string().contains("fetch.per_host_concurrency"), "{err}");
+
+        let bad =
+            DEFAULT_PROFILE.replace("follow_hosts = []", "follow_hosts = [\"a.gov.cn\", \"b.gov.cn:81\"]");
+        let err = SiteProfile::parse(&bad, "x.toml").expect_err("a port in follow_hosts");
+        assert!(err.to_string().contains("links.follow_hosts[1]"), "{err}");
+
+        let bad = DEFAULT_PROFILE.replace(
+            "global_concurrency = 32",
+            "global_concurrency = 32\n[[fetch.hosts]]\nhost = \"a.gov.cn\"\nconcurrency = 0\nmin_gap_ms = 0",
+        );
+        let err = SiteProfile::parse(&bad, "x.toml").expect_err("zero concurrency");
+        assert!(err.to_string().contains("fetch.hosts[0].concurrency"), "{err}");
 
         let bad = DEFAULT_PROFILE.replace("max_more_pages = 16", "max_more_pages = 500");
         let err = SiteProfile::parse(&bad, "x.toml").expect_err("unbounded more pages");

@@ -8,9 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 use serde_json::json;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio::time::{Instant, timeout_at};
 use url::Url;
 
 use super::checks::broken::{LinkOutcome, Referrer};
@@ -63,13 +65,11 @@ impl CrawlEnv {
     ) -> Result<Self, EnvError> {
         let mut config: FetchConfig = profile.fetch.clone();
         config.allow_private |= allow_private;
-        let fetcher = Fetcher::new(config.clone())?;
-        let spider = if profile.spam.cloaking.enabled {
-            Some(Fetcher::new(FetchConfig {
-                user_agent: profile.spam.cloaking.user_agent.clone(),
-                referer: profile.spam.cloaking.referer.clone(),
-                ..config
-            })?)
+        let fetcher = Fetcher::new(config)?;
+        // The search engine's fetch of a home page counts against the host's limits too.
+        let cloaking = &profile.spam.cloaking;
+        let spider = if cloaking.enabled {
+            Some(fetcher.with_identity(&cloaking.user_agent, cloaking.referer.as_deref())?)
         } else {
             None
         };
@@ -192,6 +192,8 @@ pub async fn crawl_site(env: &CrawlEnv, unit: &Unit, progress: &CrawlProgress) -
         ));
         return outcome;
     };
+    // Issue #11: the site's budget covers everything from the home page on.
+    let deadline = Instant::now() + Duration::from_secs(env.profile.site_budget_secs);
     let fetched = home_fetch(&env.fetcher, website).await;
     progress.pages.fetch_add(1, Ordering::Relaxed);
     outcome.pages = 1;
@@ -220,7 +222,7 @@ pub async fn crawl_site(env: &CrawlEnv, unit: &Unit, progress: &CrawlProgress) -
     // Parsed off the async runtime, in a bounded pool (#11); a parse that panicked leaves an
     // empty home page, as an empty body would.
     let home = parse_pool::parse(move || parse_page(&body, &base, rules)).await.unwrap_or_default();
-    let mut crawl = SiteCrawl::new(env, &ctx, home_page, home);
+    let mut crawl = SiteCrawl::new(env, &ctx, home_page, home, deadline);
     crawl.run(progress).await;
     let (mut findings, metrics) = crawl.finish(progress).await;
     if crawl.timed_out {
@@ -306,7 +308,14 @@ struct SiteCrawl<'a> {
     report_texts: Vec<String>,
     external: HashSet<Url>,
     pages: usize,
+    /// When the site's budget (`site_budget_secs`) runs out: no fetch starts after it, and a
+    /// fetch still running then is abandoned (issue #11).
+    deadline: Instant,
+    /// The budget ran out: pages were left unread, so the site is only partly checked.
     timed_out: bool,
+    /// Pages whose markup nested deeper than [`crate::crawl::nesting::MAX_DEPTH`], with the
+    /// levels flattened: findings on them say so, since the unit may dispute what was read.
+    flattened: HashMap<String, usize>,
     /// Pages of the home page's `<frameset>`: what a visitor sees as the home page (after
     /// [`SiteCrawl::merge_frames`], those that could be read).
     frames: Vec<Url>,
@@ -314,8 +323,18 @@ struct SiteCrawl<'a> {
 
 impl<'a> SiteCrawl<'a> {
     /// `home` is `home_page` parsed; the page's body is no longer needed.
-    fn new(env: &'a CrawlEnv, ctx: &'a CheckContext<'a>, home_page: Page, mut home: ParsedPage) -> Self {
+    fn new(
+        env: &'a CrawlEnv,
+        ctx: &'a CheckContext<'a>,
+        home_page: Page,
+        mut home: ParsedPage,
+        deadline: Instant,
+    ) -> Self {
         let home_url = home_page.url.clone();
+        let mut flattened = HashMap::new();
+        if home.flattened > 0 {
+            flattened.insert(home_url.to_string(), home.flattened);
+        }
         // Column and consultation pages are looked up by the frontier's form of their URL.
         for link in &mut home.links {
             link.url = canonical(&link.url);
@@ -336,6 +355,10 @@ impl<'a> SiteCrawl<'a> {
                 };
                 frontier.allow_host(&twin);
             }
+            // Issue #11: the registered catalogue's host and the profile's `follow_hosts` too.
+            let catalogue = ctx.unit.catalogue_url.as_deref().and_then(|u| Url::parse(u.trim()).ok());
+            let listed = env.profile.links.follow_hosts.iter().map(String::as_str);
+            frontier.allow_hosts(listed.chain(catalogue.as_ref().and_then(Url::host_str)));
         }
         Self {
             env,
@@ -358,7 +381,9 @@ impl<'a> SiteCrawl<'a> {
             report_texts: Vec::new(),
             external: HashSet::new(),
             pages: 1,
+            deadline,
             timed_out: false,
+            flattened,
             frames,
         }
     }
@@ -366,6 +391,9 @@ impl<'a> SiteCrawl<'a> {
     /// Checks that look at one page alone, and queueing its links.
     fn absorb(&mut self, url: &Url, depth: u32, page: &ParsedPage) {
         let ctx = self.ctx;
+        if page.flattened > 0 {
+            self.flattened.insert(url.to_string(), page.flattened);
+        }
         self.spam.extend(checks::spam::check_page(ctx, &self.env.matcher, url.as_str(), page, &self.site));
         self.injections.absorb(self.env.matcher.injection(), ctx, url.as_str(), page);
         self.report_texts.push(page.title.clone());
@@ -394,25 +422,66 @@ impl<'a> SiteCrawl<'a> {
         }
     }
 
-    /// Fetches one page the checks look at outside the crawl's order (its links in the
-    /// frontier's form, like the home page's).
-    async fn fetch_aside(&mut self, url: &Url, progress: &CrawlProgress) -> Result<ParsedPage, String> {
-        let (_, parsed) = fetch_and_parse(&self.env.fetcher, url, self.env.rules()).await;
+    /// Whether `url` is on the unit's site (issue #11): pages outside the crawl's order (landing,
+    /// “more”, column and consultation pages) are fetched only there, like the crawl's own.
+    fn on_site(&self, url: &Url) -> bool {
+        self.frontier.as_ref().is_none_or(|frontier| frontier.on_site(url))
+    }
+
+    /// Whether the site's budget has run out (and, if so, remembers it).
+    fn out_of_budget(&mut self) -> bool {
+        if Instant::now() >= self.deadline {
+            self.timed_out = true;
+        }
+        self.timed_out
+    }
+
+    /// Fetches and parses `url` within the site's budget; `None` when the budget ran out first.
+    async fn fetch_budgeted(
+        &mut self,
+        url: &Url,
+        progress: &CrawlProgress,
+    ) -> Option<(Result<Page, String>, Result<ParsedPage, String>)> {
+        if self.out_of_budget() {
+            return None;
+        }
+        let fetched =
+            timeout_at(self.deadline, fetch_and_parse(&self.env.fetcher, url, self.env.rules())).await;
+        let Ok((page, parsed)) = fetched else {
+            self.timed_out = true;
+            return None;
+        };
         progress.pages.fetch_add(1, Ordering::Relaxed);
         self.pages += 1;
-        parsed.map(|mut page| {
+        if let Ok(parsed) = &parsed
+            && parsed.flattened > 0
+        {
+            self.flattened.insert(url.to_string(), parsed.flattened);
+        }
+        Some((page, parsed))
+    }
+
+    /// Fetches one page the checks look at outside the crawl's order (its links in the
+    /// frontier's form, like the home page's); `None` when the site's budget ran out first.
+    async fn fetch_aside(
+        &mut self,
+        url: &Url,
+        progress: &CrawlProgress,
+    ) -> Option<Result<ParsedPage, String>> {
+        let (_, parsed) = self.fetch_budgeted(url, progress).await?;
+        Some(parsed.map(|mut page| {
             for link in &mut page.links {
                 link.url = canonical(&link.url);
             }
             page
-        })
+        }))
     }
 
     /// A home page built of frames is, to a visitor, its frames' pages together: their text,
     /// links and footer become the home page's for every check that reads it.
     async fn merge_frames(&mut self, progress: &CrawlProgress) {
         for url in std::mem::take(&mut self.frames) {
-            let Ok(frame) = self.fetch_aside(&url, progress).await else { continue };
+            let Some(Ok(frame)) = self.fetch_aside(&url, progress).await else { continue };
             self.frames.push(url);
             let home = &mut self.home;
             for (into, from) in [
@@ -446,11 +515,12 @@ impl<'a> SiteCrawl<'a> {
         self.searched.pages.extend(self.frames.iter().map(Url::to_string));
         let landing_url = checks::columns::landing_link(&self.home.links, search)
             .map(|l| l.url.clone())
-            .filter(|u| *u != canonical(&home_url));
+            .filter(|u| *u != canonical(&home_url) && self.on_site(u));
         let mut landing = None;
         if let Some(url) = landing_url {
             match self.fetch_aside(&url, progress).await {
-                Ok(page) => {
+                None => {}
+                Some(Ok(page)) => {
                     self.searched.pages.push(url.to_string());
                     self.section_nav.insert(url.clone());
                     self.section_nav.extend(
@@ -461,7 +531,7 @@ impl<'a> SiteCrawl<'a> {
                     );
                     landing = Some((url, page));
                 }
-                Err(reason) => self.searched.unreadable.push((url.to_string(), reason)),
+                Some(Err(reason)) => self.searched.unreadable.push((url.to_string(), reason)),
             }
         }
         // Blocks whose heading is plain text lead to their column only through “more”: the
@@ -477,14 +547,16 @@ impl<'a> SiteCrawl<'a> {
             search.max_more_pages,
         );
         let mut more: Vec<(Url, ParsedPage)> = Vec::new();
+        let targets: Vec<Url> = targets.into_iter().filter(|t| self.on_site(t)).collect();
         for target in targets {
             match self.fetch_aside(&target, progress).await {
-                Ok(page) => {
+                None => break,
+                Some(Ok(page)) => {
                     self.searched.pages.push(target.to_string());
                     self.section_nav.insert(target.clone());
                     more.push((target, page));
                 }
-                Err(reason) => self.searched.unreadable.push((target.to_string(), reason)),
+                Some(Err(reason)) => self.searched.unreadable.push((target.to_string(), reason)),
             }
         }
         let mut pages = vec![SearchedPage {
@@ -503,8 +575,17 @@ impl<'a> SiteCrawl<'a> {
         let settings = &env.profile.interaction;
         self.channels =
             checks::interaction::channel_links(self.home.links.iter().chain(landing_links), settings);
-        self.channels.truncate(settings.max_pages);
-        self.wanted.extend(columns.iter().filter(|c| c.spec.cadence.judges_content()).map(|c| c.url.clone()));
+        let channels = std::mem::take(&mut self.channels);
+        self.channels =
+            channels.into_iter().filter(|url| self.on_site(url)).take(settings.max_pages).collect();
+        // A column linked to another site is found (not missing) but not read: its page is not
+        // the unit's to answer for unless the office lists its host in `[links] follow_hosts`.
+        let judged: Vec<Url> = columns
+            .iter()
+            .filter(|c| c.spec.cadence.judges_content() && self.on_site(&c.url))
+            .map(|c| c.url.clone())
+            .collect();
+        self.wanted.extend(judged);
         self.wanted.extend(self.channels.iter().cloned());
         for (url, page) in landing.into_iter().chain(more) {
             if self.wanted.contains(&url) {
@@ -512,11 +593,14 @@ impl<'a> SiteCrawl<'a> {
             }
         }
         self.columns = columns;
-        self.findings.extend(missing);
+        // Pages left unread for want of time may have held the columns: a column is missing
+        // only when every page it could be on was read (otherwise site.unchecked says why).
+        if !self.timed_out {
+            self.findings.extend(missing);
+        }
     }
 
     async fn run(&mut self, progress: &CrawlProgress) {
-        let started = tokio::time::Instant::now();
         self.merge_frames(progress).await;
         self.discover_columns(progress).await;
         let home = std::mem::take(&mut self.home);
@@ -526,11 +610,10 @@ impl<'a> SiteCrawl<'a> {
         }
         self.absorb(&home_url, 0, &home);
         self.home = home;
-        let batch = self.env.fetcher.config().per_host_concurrency;
-        let budget = Duration::from_secs(self.env.profile.site_budget_secs);
+        // As many at once as the host allows: its `[[fetch.hosts]]` override, or the default.
+        let batch = self.env.fetcher.config().concurrency_for(self.home_url.host_str().unwrap_or_default());
         loop {
-            if started.elapsed() > budget {
-                self.timed_out = true;
+            if self.out_of_budget() {
                 break;
             }
             let mut queued = Vec::new();
@@ -545,14 +628,19 @@ impl<'a> SiteCrawl<'a> {
             }
             let mut fetches = JoinSet::new();
             for next in queued {
-                let (fetcher, rules) = (self.env.fetcher.clone(), self.env.rules());
+                let (fetcher, rules, deadline) = (self.env.fetcher.clone(), self.env.rules(), self.deadline);
                 fetches.spawn(async move {
-                    let (result, parsed) = fetch_and_parse(&fetcher, &next.url, rules).await;
-                    (next, result, parsed)
+                    let fetched = timeout_at(deadline, fetch_and_parse(&fetcher, &next.url, rules)).await;
+                    (next, fetched)
                 });
             }
             while let Some(joined) = fetches.join_next().await {
-                let Ok((next, result, parsed)) = joined else { continue };
+                let Ok((next, fetched)) = joined else { continue };
+                // A page the budget cut short was not read: no finding, broken link or other.
+                let Ok((result, parsed)) = fetched else {
+                    self.timed_out = true;
+                    continue;
+                };
                 progress.pages.fetch_add(1, Ordering::Relaxed);
                 self.pages += 1;
                 self.take(next.url, next.depth, result, parsed);
@@ -560,22 +648,22 @@ impl<'a> SiteCrawl<'a> {
         }
         let external: Vec<Url> = self.external.iter().cloned().collect();
         for url in external {
-            // Issue #11: the budget holds before every fetch, external links included.
-            if started.elapsed() > budget {
-                self.timed_out = true;
+            // Issue #11: the budget holds before and during every fetch, external links included.
+            if self.out_of_budget() {
                 break;
             }
-            let result = self.env.fetcher.fetch(&url).await.map_err(|e| e.to_string());
+            let Ok(result) = timeout_at(self.deadline, self.env.fetcher.fetch(&url)).await else {
+                self.timed_out = true;
+                break;
+            };
             progress.pages.fetch_add(1, Ordering::Relaxed);
             self.pages += 1;
-            self.record_link(&url, &result);
+            self.record_link(&url, &result.map_err(|e| e.to_string()));
         }
         // Columns beyond the caps or on another host are still judged.
         let missing: Vec<Url> = self.wanted.iter().filter(|u| !self.kept.contains_key(*u)).cloned().collect();
         for url in missing {
-            let (_, parsed) = fetch_and_parse(&self.env.fetcher, &url, self.env.rules()).await;
-            progress.pages.fetch_add(1, Ordering::Relaxed);
-            self.pages += 1;
+            let Some((_, parsed)) = self.fetch_budgeted(&url, progress).await else { break };
             self.kept.insert(url, parsed);
         }
     }
@@ -617,7 +705,7 @@ impl<'a> SiteCrawl<'a> {
         let ctx = self.ctx;
         let home_url = self.home_url.to_string();
         let mut findings = std::mem::take(&mut self.findings);
-        let (home_findings, metrics) = checks::home::check(ctx, &home_url, &self.home);
+        let (home_findings, mut metrics) = checks::home::check(ctx, &home_url, &self.home);
         findings.extend(home_findings);
         // The site's navigation, which column pages repeat in list rows but which are not
         // items: the home page, the columns, and other section indexes (paths ending in `/`)
@@ -636,6 +724,10 @@ impl<'a> SiteCrawl<'a> {
             let page = match self.kept.get(&column.url) {
                 Some(Ok(page)) => ColumnPage::Parsed(page),
                 Some(Err(reason)) => ColumnPage::Unavailable(reason.clone()),
+                // Left unread when the budget ran out: site.unchecked covers it, not a finding.
+                None if self.timed_out => continue,
+                // On another site: not fetched, so not judged (see `discover_columns`).
+                None if !self.on_site(&column.url) => continue,
                 None => ColumnPage::Unavailable("未抓取".to_owned()),
             };
             findings.extend(checks::columns::check(ctx, column, page, &nav, &self.searched));
@@ -651,7 +743,8 @@ impl<'a> SiteCrawl<'a> {
         }
         findings.extend(checks::spam::check_name(ctx, &home_url, &self.home));
         if let Some(spider) = &self.env.spider
-            && let Ok(page) = spider.fetch(&self.home_url).await
+            && !self.out_of_budget()
+            && let Ok(Ok(page)) = timeout_at(self.deadline, spider.fetch(&self.home_url)).await
         {
             progress.pages.fetch_add(1, Ordering::Relaxed);
             self.pages += 1;
@@ -677,7 +770,32 @@ impl<'a> SiteCrawl<'a> {
             capped,
         ));
         findings.extend(self.check_interaction(progress).await);
+        self.note_flattening(&mut findings);
+        if !self.flattened.is_empty() {
+            metrics.push(ctx.metric("site.flattened_pages", Decimal::from(self.flattened.len())));
+        }
         (findings, metrics)
+    }
+
+    /// A finding on a page whose markup was flattened says so (issue #11): the unit disputing
+    /// it learns that the page nested deeper than a browser builds, and how many levels were
+    /// folded into their enclosing element before the checks read it.
+    fn note_flattening(&self, findings: &mut [Finding]) {
+        for finding in findings {
+            let Some(levels) = finding.url.as_deref().and_then(|url| self.flattened.get(url)) else {
+                continue;
+            };
+            if let Some(detail) = finding.detail.as_object_mut() {
+                detail.insert("flattened".into(), json!(levels));
+                detail.insert(
+                    "flattened_note".into(),
+                    json!(format!(
+                        "该页元素嵌套超过 {} 层，更深的 {levels} 层已并入外层元素后检查（与浏览器的处理一致）",
+                        crate::crawl::nesting::MAX_DEPTH
+                    )),
+                );
+            }
+        }
     }
 
     /// Reads the consultation channels, following links on to the message lists of those
@@ -695,14 +813,15 @@ impl<'a> SiteCrawl<'a> {
                     continue;
                 }
                 if !self.kept.contains_key(&url) {
-                    let parsed = self.fetch_aside(&url, progress).await;
+                    let Some(parsed) = self.fetch_aside(&url, progress).await else { break };
                     self.kept.insert(url.clone(), parsed);
                 }
                 let Some(Ok(page)) = self.kept.get(&url) else { continue };
                 if checks::interaction::lists_messages(page, self.env.as_of) {
                     lists.push(url);
                 } else if depth < settings.follow_depth {
-                    next.extend(checks::interaction::onward_links(page, settings).iter().map(canonical));
+                    let onward = checks::interaction::onward_links(page, settings);
+                    next.extend(onward.iter().map(canonical).filter(|url| self.on_site(url)));
                 }
             }
             level = next;

@@ -1,21 +1,36 @@
-//! Crawl jobs: check the selected units' websites or disclosure catalogues and record one run
-//! with everything found.
+//! Crawl jobs: check the selected units' websites or disclosure catalogues and record one run.
+//! The crawlers only produce (issue #13); this module saves. Each unit's results are written
+//! in a transaction of their own as soon as the unit is done, then dropped from memory (issue
+//! #11); the run is opened first and closed with its totals at the end (see `store/runs.rs`
+//! for what readers see meanwhile). A crawl stops when its [`Progress`] is cancelled: no unit
+//! is started after that, the units in flight are abandoned with nothing written, the units
+//! already done stay saved, and the run is closed as cancelled.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use super::{JobError, Progress};
 use crate::crawl::Fetcher;
-use crate::crawl::catalogue::{
-    CatalogueOutcome, CatalogueProfile, crawl_catalogues as record_catalogues, has_catalogue,
-};
+use crate::crawl::catalogue::{CatalogueOutcome, CatalogueProfile, crawl_units_to, has_catalogue};
 use crate::crawl::profile::SiteProfile;
-use crate::crawl::site::{CrawlEnv, SiteOutcome, crawl_units};
-use crate::model::{CrawlKind, Finding, Metric, Unit};
-use crate::store::{CrawlRunRecord, Store};
+use crate::crawl::site::{CrawlEnv, CrawlProgress, SiteOutcome, crawl_site};
+use crate::model::{CrawlKind, Finding, OrgCode, Unit};
+use crate::store::{RunEnd, Store, UnitResults};
+
+/// Finished units waiting to be saved at most; with the units in flight, this bounds what a
+/// crawl holds in memory however many units it covers.
+const SAVE_QUEUE: usize = 8;
+
+/// What a unit not completed because the crawl was stopped shows in the report.
+const NOT_COMPLETED: &str = "检查已取消，本单位未完成，原有结果保留";
 
 /// A website crawl to run.
 #[derive(Debug, Clone)]
@@ -49,6 +64,10 @@ pub struct SiteSummary {
     pub findings: usize,
     pub by_check: BTreeMap<String, usize>,
     pub errors: Vec<UnitError>,
+    /// Units whose results were saved in this run.
+    pub written: usize,
+    /// The crawl was stopped before every unit was done.
+    pub cancelled: bool,
 }
 
 /// The summary with each unit's outcome (units without a website included), in the same order.
@@ -73,7 +92,88 @@ pub fn has_website(unit: &Unit) -> bool {
     unit.website.as_deref().is_some_and(|w| !w.trim().is_empty())
 }
 
-/// Crawls the units' websites and records the run (findings, metrics, superseding earlier runs).
+/// Runs `crawl` unless `cancel` fires first; `true` when it was cancelled. Cancelling drops the
+/// crawl future, which aborts its units in flight.
+async fn unless_cancelled(cancel: &CancellationToken, crawl: impl Future) -> bool {
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => true,
+        _ = crawl => false,
+    }
+}
+
+/// Where each unit's outcome goes in a report, which lists outcomes in the order of the units.
+fn positions(units: &[Unit]) -> HashMap<OrgCode, usize> {
+    units.iter().enumerate().map(|(i, u)| (u.code.clone(), i)).rev().collect()
+}
+
+/// Crawls the units' websites, at most `max_concurrent_sites` at a time, and sends each
+/// outcome to `sink` when the unit is done. A unit keeps its concurrency permit until its
+/// outcome is in the sink, so the memory held is bounded; dropping the future aborts the
+/// units in flight.
+async fn crawl_sites_to(
+    env: &CrawlEnv,
+    units: &[Unit],
+    progress: Arc<CrawlProgress>,
+    sink: mpsc::Sender<SiteOutcome>,
+) {
+    let limit = Arc::new(Semaphore::new(env.profile.max_concurrent_sites.max(1)));
+    let mut tasks = JoinSet::new();
+    let mut by_task = HashMap::new();
+    for unit in units {
+        let Ok(permit) = limit.clone().acquire_owned().await else { break };
+        if sink.is_closed() {
+            break;
+        }
+        let task = {
+            let (env, unit, progress, sink) = (env.clone(), unit.clone(), progress.clone(), sink.clone());
+            async move {
+                let _permit = permit;
+                let outcome = crawl_site(&env, &unit, &progress).await;
+                progress.sites_done.fetch_add(1, Ordering::Relaxed);
+                let _ = sink.send(outcome).await;
+            }
+        };
+        let handle = tasks.spawn(task);
+        by_task.insert(handle.id(), unit);
+        while let Some(joined) = tasks.try_join_next_with_id() {
+            site_panic(joined, &by_task, &sink, &progress).await;
+        }
+    }
+    while let Some(joined) = tasks.join_next_with_id().await {
+        site_panic(joined, &by_task, &sink, &progress).await;
+    }
+}
+
+/// Sends the outcome of a unit whose crawl task panicked: its error, no findings.
+async fn site_panic(
+    joined: Result<(tokio::task::Id, ()), tokio::task::JoinError>,
+    by_task: &HashMap<tokio::task::Id, &Unit>,
+    sink: &mpsc::Sender<SiteOutcome>,
+    progress: &CrawlProgress,
+) {
+    let Err(error) = joined else { return };
+    let Some(unit) = by_task.get(&error.id()) else { return };
+    tracing::error!(unit = %unit.code, "网站检查任务异常终止：{error}");
+    progress.sites_done.fetch_add(1, Ordering::Relaxed);
+    let _ = sink.send(unchecked_site(unit, format!("检查程序异常终止：{error}"))).await;
+}
+
+/// The outcome of a unit whose site was not (completely) crawled.
+fn unchecked_site(unit: &Unit, error: String) -> SiteOutcome {
+    SiteOutcome {
+        unit: unit.code.clone(),
+        findings: Vec::new(),
+        metrics: Vec::new(),
+        pages: 0,
+        reachable: false,
+        error: Some(error),
+    }
+}
+
+/// Crawls the units' websites and records the run, unit by unit (findings and metrics; each
+/// unit's earlier results superseded as it is written). Stops early when `progress` is
+/// cancelled.
 pub async fn crawl_sites(
     store: &Store,
     request: SiteCrawl,
@@ -86,43 +186,64 @@ pub async fn crawl_sites(
     let without = crawled.len() - with_website;
     let env = CrawlEnv::new(request.profile, request.allow_private, request.day, request.observed_at)
         .map_err(|e| JobError::BadInput(e.to_string()))?;
-    let started_at = Utc::now();
+    let run = store.begin_crawl_run(CrawlKind::Site, request.observed_at, Utc::now()).await?;
     let counters = progress.site_stage(crawled.len());
-    let outcomes = crawl_units(&env, crawled.clone(), counters).await;
-
-    progress.stage("保存检查结果", 1);
-    let findings: Vec<Finding> = outcomes.iter().flat_map(|o| o.findings.iter().cloned()).collect();
-    let metrics: Vec<Metric> = outcomes.iter().flat_map(|o| o.metrics.iter().cloned()).collect();
-    let errors: Vec<UnitError> = outcomes
-        .iter()
-        .filter_map(|o| o.error.as_ref().map(|e| UnitError { unit: o.unit.to_string(), error: e.clone() }))
-        .collect();
-    let pages = outcomes.iter().map(|o| o.pages).sum();
-    let reachable = outcomes.iter().filter(|o| o.reachable).count();
-    let record = CrawlRunRecord {
-        kind: CrawlKind::Site,
-        as_of: request.observed_at,
-        started_at,
-        finished_at: Utc::now(),
-        units: crawled.iter().map(|u| u.code.clone()).collect(),
-        stats: serde_json::json!({
-            "sites": with_website, "reachable": reachable, "pages": pages,
-            "findings": findings.len(), "errors": errors.len(), "without_website": without,
-        }),
+    let (sink, mut done) = mpsc::channel(SAVE_QUEUE);
+    let crawl = unless_cancelled(progress.cancel_token(), crawl_sites_to(&env, &crawled, counters, sink));
+    let save = async {
+        let slots = positions(&crawled);
+        let mut outcomes: Vec<Option<SiteOutcome>> = vec![None; crawled.len()];
+        let (mut written, mut errors) = (0, Vec::new());
+        while let Some(mut outcome) = done.recv().await {
+            if outcome.error.is_none() {
+                let results = UnitResults {
+                    unit: &outcome.unit,
+                    findings: &outcome.findings,
+                    metrics: &outcome.metrics,
+                    entries: None,
+                };
+                match store.record_run_unit(&run, results).await {
+                    Ok(()) => written += 1,
+                    Err(e) => outcome.error = Some(format!("保存检查结果失败：{e}")),
+                }
+            }
+            if let Some(error) = &outcome.error {
+                errors.push(UnitError { unit: outcome.unit.to_string(), error: error.clone() });
+            }
+            if let Some(slot) = slots.get(&outcome.unit).and_then(|&i| outcomes.get_mut(i)) {
+                *slot = Some(outcome);
+            }
+        }
+        (outcomes, written, errors)
     };
-    let run = store.record_crawl_run(&record, &findings, &metrics).await?;
-    progress.advance(1);
+    let (cancelled, (outcomes, written, errors)) = tokio::join!(crawl, save);
+    let outcomes: Vec<SiteOutcome> = outcomes
+        .into_iter()
+        .zip(&crawled)
+        .map(|(outcome, unit)| outcome.unwrap_or_else(|| unchecked_site(unit, NOT_COMPLETED.to_owned())))
+        .collect();
+    let saved = || outcomes.iter().filter(|o| o.error.is_none());
+    let findings = saved().map(|o| o.findings.len()).sum();
+    let pages = saved().map(|o| o.pages).sum();
+    let reachable = saved().filter(|o| o.reachable).count();
+    let stats = serde_json::json!({
+        "sites": with_website, "reachable": reachable, "pages": pages, "findings": findings,
+        "errors": errors.len(), "without_website": without, "written": written, "cancelled": cancelled,
+    });
+    store.finish_crawl_run(&run, if cancelled { RunEnd::Cancelled } else { RunEnd::Finished }, stats).await?;
     let summary = SiteSummary {
-        run,
+        run: run.key(),
         kind: "site",
         as_of: request.day.to_string(),
         sites: with_website,
         reachable,
         without_website: without,
         pages,
-        findings: findings.len(),
-        by_check: count_by_check(&findings),
+        findings,
+        by_check: count_by_check(saved().flat_map(|o| &o.findings)),
         errors,
+        written,
+        cancelled,
     };
     Ok(SiteCrawlReport { summary, crawled, outcomes })
 }
@@ -152,8 +273,14 @@ pub struct CatalogueSummary {
     pub findings: usize,
     pub by_check: BTreeMap<String, usize>,
     pub errors: Vec<UnitError>,
+    /// Units whose results were saved in this run.
+    pub written: usize,
+    /// The crawl was stopped before every unit was done.
+    pub cancelled: bool,
 }
 
+/// The summary with each crawled unit's outcome, in the same order. The outcomes carry no
+/// entries: those were saved and dropped as each unit finished (`entries_read` says how many).
 #[derive(Debug, Clone)]
 pub struct CatalogueCrawlReport {
     pub summary: CatalogueSummary,
@@ -161,7 +288,10 @@ pub struct CatalogueCrawlReport {
     pub outcomes: Vec<CatalogueOutcome>,
 }
 
-/// Crawls the units' catalogues and records one catalogue run (entries replaced per unit).
+/// Crawls the units' catalogues and records one catalogue run, unit by unit: each unit's
+/// findings, metrics and (when its catalogue root answered) entries replacing its previous
+/// ones, in one transaction per unit. Units without a `catalogue_url` are skipped. Stops
+/// early when `progress` is cancelled.
 pub async fn crawl_catalogues(
     store: &Store,
     request: CatalogueCrawl,
@@ -172,36 +302,82 @@ pub async fn crawl_catalogues(
     config.allow_private |= request.allow_private;
     let fetcher = Fetcher::new(config).map_err(|e| JobError::BadInput(e.to_string()))?;
     let counters = progress.catalogue_stage(crawled.len());
-    let (recorded, outcomes) = if crawled.is_empty() {
-        (None, Vec::new())
-    } else {
-        let (summary, outcomes) = record_catalogues(
-            store,
-            &fetcher,
-            Arc::new(request.profile),
-            &crawled,
-            request.day,
-            request.observed_at,
-            counters,
-        )
-        .await?;
-        (Some(summary), outcomes)
-    };
-    let summary = CatalogueSummary {
-        run: recorded.as_ref().map(|s| s.run.clone()),
+    let mut summary = CatalogueSummary {
+        run: None,
         kind: "catalogue",
         as_of: request.day.to_string(),
         units: crawled.len(),
-        reachable: recorded.as_ref().map_or(0, |s| s.reachable),
-        pages: recorded.as_ref().map_or(0, |s| s.pages),
-        entries: recorded.as_ref().map_or(0, |s| s.entries),
-        findings: recorded.as_ref().map_or(0, |s| s.findings),
-        by_check: count_by_check(outcomes.iter().flat_map(|o| &o.output.findings)),
-        errors: recorded
-            .iter()
-            .flat_map(|s| &s.errors)
-            .map(|(unit, error)| UnitError { unit: unit.clone(), error: error.clone() })
-            .collect(),
+        reachable: 0,
+        pages: 0,
+        entries: 0,
+        findings: 0,
+        by_check: BTreeMap::new(),
+        errors: Vec::new(),
+        written: 0,
+        cancelled: false,
     };
+    if crawled.is_empty() {
+        return Ok(CatalogueCrawlReport { summary, crawled, outcomes: Vec::new() });
+    }
+    let run = store.begin_crawl_run(CrawlKind::Catalogue, request.observed_at, Utc::now()).await?;
+    let (sink, mut done) = mpsc::channel(SAVE_QUEUE);
+    let profile = Arc::new(request.profile);
+    let crawl = unless_cancelled(
+        progress.cancel_token(),
+        crawl_units_to(&fetcher, profile, &crawled, request.day, request.observed_at, counters, sink),
+    );
+    let save = async {
+        let slots = positions(&crawled);
+        let mut outcomes: Vec<Option<CatalogueOutcome>> = vec![None; crawled.len()];
+        while let Some(mut outcome) = done.recv().await {
+            // The entries leave memory here, saved or not.
+            let entries = std::mem::take(&mut outcome.scan.entries);
+            if outcome.error.is_none() {
+                let results = UnitResults {
+                    unit: &outcome.unit,
+                    findings: &outcome.output.findings,
+                    metrics: &outcome.output.metrics,
+                    entries: outcome.reached().then_some(entries.as_slice()),
+                };
+                if let Err(e) = store.record_run_unit(&run, results).await {
+                    outcome.error = Some(format!("保存检查结果失败：{e}"));
+                }
+            }
+            drop(entries);
+            if let Some(slot) = slots.get(&outcome.unit).and_then(|&i| outcomes.get_mut(i)) {
+                *slot = Some(outcome);
+            }
+        }
+        outcomes
+    };
+    let (cancelled, outcomes) = tokio::join!(crawl, save);
+    let outcomes: Vec<CatalogueOutcome> = outcomes
+        .into_iter()
+        .zip(&crawled)
+        .map(|(outcome, unit)| {
+            outcome.unwrap_or_else(|| CatalogueOutcome::failed(unit, NOT_COMPLETED.to_owned()))
+        })
+        .collect();
+    let saved = || outcomes.iter().filter(|o| o.error.is_none());
+    summary.written = saved().count();
+    summary.reachable = saved().filter(|o| o.reached()).count();
+    summary.pages = saved().map(|o| o.scan.pages).sum();
+    summary.entries = saved().filter(|o| o.reached()).map(|o| o.entries_read).sum();
+    summary.findings = saved().map(|o| o.output.findings.len()).sum();
+    summary.by_check = count_by_check(saved().flat_map(|o| &o.output.findings));
+    summary.errors = outcomes
+        .iter()
+        .filter_map(|o| o.error.as_ref().map(|e| (o, e)))
+        .filter(|(_, e)| e.as_str() != NOT_COMPLETED)
+        .map(|(o, e)| UnitError { unit: o.unit.to_string(), error: e.clone() })
+        .collect();
+    summary.cancelled = cancelled;
+    let stats = serde_json::json!({
+        "units": summary.units, "reachable": summary.reachable, "pages": summary.pages,
+        "entries": summary.entries, "findings": summary.findings, "errors": summary.errors.len(),
+        "written": summary.written, "cancelled": cancelled,
+    });
+    store.finish_crawl_run(&run, if cancelled { RunEnd::Cancelled } else { RunEnd::Finished }, stats).await?;
+    summary.run = Some(run.key());
     Ok(CatalogueCrawlReport { summary, crawled, outcomes })
 }

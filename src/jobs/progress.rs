@@ -1,11 +1,12 @@
 //! How far a running job has got, readable from another task (the dashboard's progress page,
-//! the CLI's progress bar) while the job runs.
+//! the CLI's progress bar) while the job runs; and the one way back in: asking it to stop.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use crate::crawl::catalogue::CatalogueProgress;
 use crate::crawl::site::CrawlProgress;
@@ -16,6 +17,8 @@ use crate::crawl::site::CrawlProgress;
 pub enum JobState {
     Running,
     Finished,
+    /// Stopped on request; what was completed before is saved.
+    Cancelled,
     Failed(String),
 }
 
@@ -34,6 +37,7 @@ struct Inner {
     stage: Mutex<(String, usize, Counters)>,
     done: AtomicUsize,
     state: Mutex<JobState>,
+    cancel: CancellationToken,
 }
 
 /// Shared by the job and its watchers; cloning shares the same progress.
@@ -50,6 +54,7 @@ impl Default for Progress {
                 stage: Mutex::new(("等待开始".to_string(), 0, Counters::None)),
                 done: AtomicUsize::new(0),
                 state: Mutex::new(JobState::Running),
+                cancel: CancellationToken::new(),
             }),
         }
     }
@@ -103,6 +108,28 @@ impl Progress {
 
     pub fn finish(&self) {
         *lock(&self.inner.state) = JobState::Finished;
+    }
+
+    /// Marks the job as stopped on request (after it saved what it had completed).
+    pub fn cancelled(&self) {
+        *lock(&self.inner.state) = JobState::Cancelled;
+    }
+
+    /// Asks the job to stop: crawls start no further unit, abort the units in flight, save
+    /// the units already completed and close their run as cancelled. Jobs that cannot stop
+    /// part-way (scoring) ignore it.
+    pub fn cancel(&self) {
+        self.inner.cancel.cancel();
+    }
+
+    /// Whether [`Progress::cancel`] was called.
+    pub fn is_cancel_requested(&self) -> bool {
+        self.inner.cancel.is_cancelled()
+    }
+
+    /// The token a job watches to stop when asked.
+    pub fn cancel_token(&self) -> &CancellationToken {
+        &self.inner.cancel
     }
 
     pub fn fail(&self, message: impl Into<String>) {

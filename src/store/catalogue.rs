@@ -1,13 +1,14 @@
 //! Catalogue entries: replaced per unit on each catalogue crawl, in the same transaction as the
-//! crawl run that read them; listed per unit and class; searched by title across all units
-//! with the n-gram full-text index.
+//! unit's findings and metrics of the run that read them (see `runs.rs`); listed per unit and
+//! class; searched by title across all units with the n-gram full-text index.
 
 use chrono::NaiveDate;
+use surrealdb::engine::any::Any;
+use surrealdb::method::Transaction;
 use surrealdb::types::{RecordId, SurrealValue};
 
-use super::findings::{CrawlRunRecord, insert_findings_in, insert_metrics_in, record_key, start_run_in};
 use super::{Store, StoreError, StoreResult};
-use crate::model::{CatalogueEntry, Finding, Metric, OrgCode};
+use crate::model::{CatalogueEntry, OrgCode};
 
 /// Rows written per INSERT statement.
 const CHUNK: usize = 1_000;
@@ -90,39 +91,23 @@ pub fn search_terms(query: &str) -> (String, Vec<String>) {
     (chunks.join(" "), words)
 }
 
-impl Store {
-    /// Records a finished catalogue crawl run with its findings and metrics (earlier ones of the
-    /// same units marked superseded, as [`Store::record_crawl_run`] does) and replaces each
-    /// listed unit's catalogue entries — all in one transaction. Units not listed in `entries`
-    /// (e.g. whose catalogue could not be reached) keep their previous entries.
-    pub async fn record_catalogue_run(
-        &self,
-        run: &CrawlRunRecord,
-        entries: &[(OrgCode, &[CatalogueEntry])],
-        findings: &[Finding],
-        metrics: &[Metric],
-    ) -> StoreResult<String> {
-        let run_id = self
-            .transaction("保存公开目录检查结果", async |txn| {
-                let run_id = start_run_in(txn, run).await?;
-                insert_findings_in(txn, findings, Some(&run_id), None).await?;
-                insert_metrics_in(txn, metrics, &run_id).await?;
-                for (unit, unit_entries) in entries {
-                    txn.query("DELETE catalogue_entry WHERE unit = $unit")
-                        .bind(("unit", unit.to_string()))
-                        .await?
-                        .check()?;
-                    for chunk in unit_entries.chunks(CHUNK) {
-                        let rows: Vec<EntryRow> = chunk.iter().map(|e| entry_row(e, Some(&run_id))).collect();
-                        txn.query("INSERT INTO catalogue_entry $rows").bind(("rows", rows)).await?.check()?;
-                    }
-                }
-                Ok(run_id)
-            })
-            .await?;
-        Ok(record_key(&run_id))
+/// Replaces a unit's catalogue entries inside an open transaction (the one that writes the
+/// unit's results of a catalogue crawl run, see [`Store::record_run_unit`]).
+pub(super) async fn replace_entries_in(
+    txn: &Transaction<Any>,
+    unit: &OrgCode,
+    entries: &[CatalogueEntry],
+    run: &RecordId,
+) -> surrealdb::Result<()> {
+    txn.query("DELETE catalogue_entry WHERE unit = $unit").bind(("unit", unit.to_string())).await?.check()?;
+    for chunk in entries.chunks(CHUNK) {
+        let rows: Vec<EntryRow> = chunk.iter().map(|e| entry_row(e, Some(run))).collect();
+        txn.query("INSERT INTO catalogue_entry $rows").bind(("rows", rows)).await?.check()?;
     }
+    Ok(())
+}
 
+impl Store {
     /// A unit's catalogue entries, optionally of one class, by class then newest first.
     pub async fn catalogue_entries(
         &self,

@@ -64,15 +64,17 @@ struct MetricRow {
     run: Option<RecordId>,
 }
 
+/// A crawl run as written, whole ([`Store::record_crawl_run`]) or opened to be written unit by
+/// unit (`runs.rs`).
 #[derive(Debug, Clone, SurrealValue)]
-struct NewRunRow {
-    kind: String,
-    as_of: DateTime<Utc>,
-    started_at: DateTime<Utc>,
-    finished_at: Option<DateTime<Utc>>,
-    status: String,
-    units: Vec<String>,
-    stats: serde_json::Value,
+pub(super) struct NewRunRow {
+    pub(super) kind: String,
+    pub(super) as_of: DateTime<Utc>,
+    pub(super) started_at: DateTime<Utc>,
+    pub(super) finished_at: Option<DateTime<Utc>>,
+    pub(super) status: String,
+    pub(super) units: Vec<String>,
+    pub(super) stats: serde_json::Value,
 }
 
 #[derive(Debug, Clone, SurrealValue)]
@@ -272,7 +274,8 @@ impl Store {
     }
 
     /// The evidence an assessment as of `as_of` scores, per unit: from each unit's newest
-    /// finished crawl run of each kind at or before `as_of`, plus inspectors' and units' own
+    /// closed (finished or cancelled; never running, see `runs.rs`) crawl run of each kind that
+    /// lists the unit, at or before `as_of`, plus inspectors' and units' own
     /// findings observed by then, the latest value of each metric, and self-assessment claims
     /// submitted by then. Superseded flags are not used, so an old assessment re-runs exactly.
     pub async fn evidence(&self, as_of: DateTime<Utc>) -> StoreResult<BTreeMap<OrgCode, UnitEvidence>> {
@@ -280,7 +283,7 @@ impl Store {
         let mut response = self
             .db()
             .query(
-                "SELECT id, kind, as_of, units FROM crawl_run WHERE status = 'finished' AND as_of <= $as_of;
+                "SELECT id, kind, as_of, units FROM crawl_run WHERE status IN ['finished', 'cancelled'] AND as_of <= $as_of;
                  SELECT id, unit, check, source, observed_at, url, detail, run, status, rectify_by
                     FROM finding WHERE observed_at <= $as_of;
                  SELECT unit, name, value, observed_at, run FROM metric WHERE observed_at <= $as_of;

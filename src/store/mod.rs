@@ -15,6 +15,7 @@ mod history;
 mod notifications;
 mod probes;
 mod rectification;
+mod runs;
 mod schedule;
 mod self_assessment;
 mod settings;
@@ -42,6 +43,7 @@ pub use notifications::{
 };
 pub use probes::{ProbeDay, ProbeRun, ProbeSampleRecord};
 pub use rectification::RectificationWriteError;
+pub use runs::{OpenRun, RunEnd, UnitResults};
 pub use schedule::{SCHEDULE_SETTING, SCHEDULER_LEASE, ScheduleRunRecord, job_lease};
 pub use self_assessment::{SelfAssessmentOutcome, SubmittedClaim};
 pub use settings::COOKIE_SECRET_BYTES;

@@ -6,6 +6,9 @@
 //! before it counts as finished. Only the last [`KEEP_JOBS`] jobs are remembered, and at most
 //! one job of each kind runs at a time, so two crawls never compete for the same sites and
 //! two assessments never race to save the same cycle.
+//!
+//! A job started with a way to stop it (a crawl) can be cancelled from the board: the board
+//! only asks; the job stops at its own pace, saves what it completed and ends as cancelled.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -42,6 +45,8 @@ impl JobKind {
 pub enum JobState {
     Running,
     Finished,
+    /// Stopped on request; what it completed before is saved.
+    Cancelled,
     Failed,
 }
 
@@ -58,6 +63,9 @@ pub struct JobSummary {
     pub lines: Vec<String>,
     pub links: Vec<JobLink>,
     pub data: serde_json::Value,
+    /// The job stopped because it was cancelled (its state says so; not repeated here).
+    #[serde(skip)]
+    pub cancelled: bool,
 }
 
 /// A job as pages and the status JSON show it.
@@ -77,7 +85,29 @@ pub struct JobView {
     pub progress: serde_json::Value,
     pub summary: Option<JobSummary>,
     pub error: Option<String>,
+    /// Running, stoppable, and not yet asked to stop: pages offer the cancel button.
+    #[serde(skip)]
+    pub cancellable: bool,
+    /// Asked to stop and still winding down.
+    #[serde(skip)]
+    pub cancel_requested: bool,
 }
+
+/// Why a job could not be cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CancelRefused {
+    #[error("没有这个任务")]
+    NotFound,
+    #[error("任务已经结束，无需取消")]
+    NotRunning,
+    #[error("这类任务不能中途取消")]
+    NotCancellable,
+    #[error("已经请求取消，任务正在停止")]
+    AlreadyRequested,
+}
+
+/// Asks a running job to stop.
+type Canceller = Arc<dyn Fn() + Send + Sync>;
 
 /// A second job of a kind that is already running was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,6 +128,8 @@ struct Job {
     started_at: DateTime<Utc>,
     finished_at: Option<DateTime<Utc>>,
     snapshot: Snapshot,
+    cancel: Option<Canceller>,
+    cancel_requested: bool,
     outcome: Option<Result<JobSummary, String>>,
 }
 
@@ -105,9 +137,11 @@ impl Job {
     fn view(&self, now: DateTime<Utc>) -> JobView {
         let state = match &self.outcome {
             None => JobState::Running,
+            Some(Ok(summary)) if summary.cancelled => JobState::Cancelled,
             Some(Ok(_)) => JobState::Finished,
             Some(Err(_)) => JobState::Failed,
         };
+        let running = state == JobState::Running;
         let end = self.finished_at.unwrap_or(now);
         JobView {
             id: self.id,
@@ -122,6 +156,8 @@ impl Job {
             progress: (self.snapshot)(),
             summary: self.outcome.as_ref().and_then(|o| o.as_ref().ok().cloned()),
             error: self.outcome.as_ref().and_then(|o| o.as_ref().err().cloned()),
+            cancellable: running && self.cancel.is_some() && !self.cancel_requested,
+            cancel_requested: running && self.cancel_requested,
         }
     }
 }
@@ -180,6 +216,45 @@ impl JobBoard {
     where
         W: Future<Output = Result<JobSummary, String>> + Send + 'static,
     {
+        self.start_job(kind, title.into(), started_by.into(), Arc::new(snapshot), None, work)
+    }
+
+    /// Like [`JobBoard::start`], for a job that stops when `cancel` is called (see
+    /// [`JobBoard::cancel`]); the job ends with a summary marked `cancelled`.
+    pub fn start_cancellable<W>(
+        &self,
+        kind: JobKind,
+        title: impl Into<String>,
+        started_by: impl Into<String>,
+        snapshot: impl Fn() -> serde_json::Value + Send + Sync + 'static,
+        cancel: impl Fn() + Send + Sync + 'static,
+        work: impl FnOnce(u64) -> W,
+    ) -> Result<u64, JobBusy>
+    where
+        W: Future<Output = Result<JobSummary, String>> + Send + 'static,
+    {
+        self.start_job(
+            kind,
+            title.into(),
+            started_by.into(),
+            Arc::new(snapshot),
+            Some(Arc::new(cancel)),
+            work,
+        )
+    }
+
+    fn start_job<W>(
+        &self,
+        kind: JobKind,
+        title: String,
+        started_by: String,
+        snapshot: Snapshot,
+        cancel: Option<Canceller>,
+        work: impl FnOnce(u64) -> W,
+    ) -> Result<u64, JobBusy>
+    where
+        W: Future<Output = Result<JobSummary, String>> + Send + 'static,
+    {
         let id = {
             let mut board = self.lock();
             if let Some(running) = board.jobs.iter().find(|job| job.kind == kind && job.outcome.is_none()) {
@@ -190,11 +265,13 @@ impl JobBoard {
             board.jobs.push_back(Job {
                 id,
                 kind,
-                title: title.into(),
-                started_by: started_by.into(),
+                title,
+                started_by,
                 started_at: Utc::now(),
                 finished_at: None,
-                snapshot: Arc::new(snapshot),
+                snapshot,
+                cancel,
+                cancel_requested: false,
                 outcome: None,
             });
             board.trim();
@@ -222,6 +299,24 @@ impl JobBoard {
             job.outcome = Some(outcome);
         }
         board.trim();
+    }
+
+    /// Asks a running job to stop; returns the job as it stands. The job itself decides when
+    /// it has stopped (it saves what it completed first), so it may show as running, with the
+    /// request noted, for a moment after this returns.
+    pub fn cancel(&self, id: u64) -> Result<JobView, CancelRefused> {
+        let mut board = self.lock();
+        let job = board.jobs.iter_mut().find(|job| job.id == id).ok_or(CancelRefused::NotFound)?;
+        if job.outcome.is_some() {
+            return Err(CancelRefused::NotRunning);
+        }
+        if job.cancel_requested {
+            return Err(CancelRefused::AlreadyRequested);
+        }
+        let cancel = job.cancel.clone().ok_or(CancelRefused::NotCancellable)?;
+        job.cancel_requested = true;
+        cancel();
+        Ok(job.view(Utc::now()))
     }
 
     /// One remembered job.
@@ -342,6 +437,52 @@ mod tests {
         let view = settle(&board, panicked).await;
         assert_eq!(view.state, JobState::Failed);
         assert!(view.finished_at.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_cancellable_job_is_asked_once_and_ends_cancelled() {
+        let board = JobBoard::default();
+        let token = tokio_util::sync::CancellationToken::new();
+        let (asked, watched) = (token.clone(), token.clone());
+        let id = board
+            .start_cancellable(
+                JobKind::Crawl,
+                "a",
+                "office1",
+                || serde_json::json!({}),
+                move || asked.cancel(),
+                |_| async move {
+                    watched.cancelled().await;
+                    Ok(JobSummary { lines: vec!["已取消".into()], cancelled: true, ..Default::default() })
+                },
+            )
+            .expect("starts");
+        assert!(board.job(id).expect("listed").cancellable);
+        let view = board.cancel(id).expect("asked");
+        assert!(!view.cancellable && view.cancel_requested, "the button goes once asked");
+        assert_eq!(board.cancel(id).err(), Some(CancelRefused::AlreadyRequested));
+        let view = settle(&board, id).await;
+        assert_eq!(view.state, JobState::Cancelled);
+        assert_eq!(serde_json::to_value(&view).expect("json")["state"], "cancelled");
+        assert_eq!(board.cancel(id).err(), Some(CancelRefused::NotRunning));
+        assert_eq!(board.cancel(99).err(), Some(CancelRefused::NotFound));
+
+        let (release, wait) = tokio::sync::oneshot::channel::<()>();
+        let scoring = board
+            .start(
+                JobKind::Assess,
+                "b",
+                "office1",
+                || serde_json::json!({}),
+                |_| async move {
+                    let _ = wait.await;
+                    Ok(JobSummary::default())
+                },
+            )
+            .expect("starts");
+        assert_eq!(board.cancel(scoring).err(), Some(CancelRefused::NotCancellable));
+        release.send(()).expect("job waits");
+        assert_eq!(settle(&board, scoring).await.state, JobState::Finished);
     }
 
     #[tokio::test]

@@ -3,11 +3,10 @@
 
 use std::sync::Arc;
 
-use chrono::{NaiveDate, TimeZone, Utc};
-use gongkai::crawl::catalogue::{
-    CatalogueOutcome, CatalogueProfile, CatalogueProgress, crawl_catalogues, crawl_unit,
-};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use gongkai::crawl::catalogue::{CatalogueOutcome, CatalogueProfile, CatalogueProgress, crawl_unit};
 use gongkai::crawl::{FetchConfig, Fetcher};
+use gongkai::jobs::{CatalogueCrawl, CatalogueSummary, Progress};
 use gongkai::model::{Finding, OrgCode, Unit, UnitKind};
 use gongkai::store::{FindingFilter, Store, StoreConfig};
 use rust_decimal::Decimal;
@@ -16,7 +15,7 @@ use serde_json::json;
 use crate::catalogue_fixtures::{Catalogue, Col, StaticSite, row, serve};
 use crate::support::{credit_code, org_code};
 
-fn as_of() -> NaiveDate {
+pub fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 20).expect("date")
 }
 
@@ -34,7 +33,23 @@ fn fetcher() -> Fetcher {
     .expect("fetcher")
 }
 
-fn unit(code: &str, kind: UnitKind, site: &StaticSite, catalogue: &Catalogue) -> Unit {
+/// Crawls `units`' catalogues as a job does and records the run, one unit at a time.
+pub async fn record_catalogues(store: &Store, units: &[Unit], observed: DateTime<Utc>) -> CatalogueSummary {
+    let mut profile = profile();
+    profile.fetch.allow_private = true;
+    profile.fetch.min_gap_ms = 0;
+    profile.fetch.total_timeout_secs = 5;
+    let request = CatalogueCrawl {
+        profile,
+        units: units.to_vec(),
+        day: as_of(),
+        observed_at: observed,
+        allow_private: true,
+    };
+    gongkai::jobs::crawl_catalogues(store, request, &Progress::default()).await.expect("recorded").summary
+}
+
+pub fn unit(code: &str, kind: UnitKind, site: &StaticSite, catalogue: &Catalogue) -> Unit {
     Unit {
         code: OrgCode::parse(code).expect("valid code"),
         name: "南宁市测试单位".into(),
@@ -46,7 +61,7 @@ fn unit(code: &str, kind: UnitKind, site: &StaticSite, catalogue: &Catalogue) ->
     }
 }
 
-fn classes(kind: UnitKind) -> Vec<String> {
+pub fn classes(kind: UnitKind) -> Vec<String> {
     profile().classes_for(kind).to_vec()
 }
 
@@ -360,18 +375,7 @@ async fn entries_are_stored_replaced_per_unit_listed_and_searched() {
         unit(&bursty_code, UnitKind::Institution, &site, &bursty),
         Unit { catalogue_url: None, ..unit(&org_code(303), UnitKind::Institution, &site, &bursty) },
     ];
-    let observed = Utc::now();
-    let (summary, _) = crawl_catalogues(
-        &store,
-        &fetcher(),
-        Arc::new(profile()),
-        &units,
-        as_of(),
-        observed,
-        Arc::new(CatalogueProgress::default()),
-    )
-    .await
-    .expect("recorded");
+    let summary = record_catalogues(&store, &units, Utc::now()).await;
     assert_eq!((summary.units, summary.reachable, summary.entries), (2, 2, 97));
     let steady_unit = OrgCode::parse(&steady_code).expect("code");
     assert_eq!(store.catalogue_entries(&steady_unit, None).await.expect("list").len(), 49);
@@ -396,17 +400,7 @@ async fn entries_are_stored_replaced_per_unit_listed_and_searched() {
         unit(&steady_code, UnitKind::Institution, &site, &steady),
         unit(&bursty_code, UnitKind::Institution, &site, &bursty),
     ];
-    let (summary, _) = crawl_catalogues(
-        &store,
-        &fetcher(),
-        Arc::new(profile()),
-        &units,
-        as_of(),
-        Utc::now(),
-        Arc::new(CatalogueProgress::default()),
-    )
-    .await
-    .expect("recorded");
+    let summary = record_catalogues(&store, &units, Utc::now()).await;
     assert_eq!((summary.units, summary.reachable), (2, 1));
     assert_eq!(store.catalogue_entries(&steady_unit, None).await.expect("list").len(), 48);
     assert!(store.search_catalogue("财政预算", None, 50).await.expect("search").is_empty());

@@ -62,12 +62,22 @@ impl Drop for PageServer {
 impl PageServer {
     /// Serves every request with `respond`'s answer.
     pub async fn start(respond: impl Fn(&Request) -> Answer + Send + Sync + 'static) -> PageServer {
+        Self::start_slow(respond, |_| None).await
+    }
+
+    /// Serves every request with `respond`'s answer, after the pause `delay` gives it (a slow
+    /// server, without holding up the others).
+    pub async fn start_slow(
+        respond: impl Fn(&Request) -> Answer + Send + Sync + 'static,
+        delay: impl Fn(&Request) -> Option<std::time::Duration> + Send + Sync + 'static,
+    ) -> PageServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
         let respond = Arc::new(respond);
+        let delay = Arc::new(delay);
         let task = tokio::spawn(async move {
             while let Ok((mut stream, _)) = listener.accept().await {
-                let respond = respond.clone();
+                let (respond, delay) = (respond.clone(), delay.clone());
                 tokio::spawn(async move {
                     let mut head = Vec::new();
                     let mut buf = [0u8; 2048];
@@ -84,6 +94,9 @@ impl PageServer {
                             l.to_ascii_lowercase().starts_with("user-agent:") && l.contains("Baiduspider")
                         }),
                     };
+                    if let Some(pause) = delay(&request) {
+                        tokio::time::sleep(pause).await;
+                    }
                     let answer = respond(&request);
                     let location =
                         answer.location.as_deref().map(|l| format!("Location: {l}\r\n")).unwrap_or_default();

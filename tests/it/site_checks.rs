@@ -985,3 +985,81 @@ async fn the_servers_date_in_a_column_pages_header_is_not_an_item() {
     assert_eq!(stale[0].detail["newest"], ago(30));
     assert_eq!(stale[0].detail["items"], 2);
 }
+
+/// Issue #11: the site's budget holds before and during every fetch. Column pages that answer
+/// only after the budget has run out are never judged: the site is 未能核查 (partly checked),
+/// and no page cut short becomes a broken link, an empty column or a missing one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_that_outlasts_its_budget_is_partly_checked_without_false_findings() {
+    let site = Arc::new(healthy(UnitKind::Department));
+    let served = site.clone();
+    let server = PageServer::start_slow(
+        move |request| {
+            let resp = served.pages.get(&request.path).cloned().unwrap_or_else(|| status(404));
+            Answer {
+                status: resp.status,
+                content_type: resp.content_type.to_owned(),
+                location: None,
+                body: resp.body,
+            }
+        },
+        // Every page but the home page answers after 4 s: past the 2 s budget, within the
+        // 5 s fetch deadline, so only the budget can stop them.
+        |request| (request.path != "/").then_some(std::time::Duration::from_secs(4)),
+    )
+    .await;
+    let mut profile = test_profile();
+    profile.site_budget_secs = 2;
+    let outcome = crawl_site(
+        &env_at(profile, as_of()),
+        &unit(UnitKind::Department, &server.url("/")),
+        &CrawlProgress::default(),
+    )
+    .await;
+    assert!(outcome.reachable);
+    let unchecked = of(&outcome, "site.unchecked");
+    assert_eq!(unchecked.len(), 1, "{:#?}", checks(&outcome));
+    assert_eq!(unchecked[0].detail["budget_secs"], 2);
+    for check in ["link.broken", "column.empty", "column.missing", "column.stale", "report.annual_missing"] {
+        assert!(
+            of(&outcome, check).is_empty(),
+            "{check} from a page the budget cut: {:#?}",
+            checks(&outcome)
+        );
+    }
+    // The home page was read; the slow pages were not (they were abandoned, not counted).
+    assert_eq!(outcome.pages, 1, "pages read: {}", outcome.pages);
+}
+
+/// Issue #11: a finding on a page nested deeper than a browser builds says the page was
+/// flattened, and by how many levels, so the unit disputing it knows what was read.
+#[tokio::test]
+async fn a_finding_on_a_flattened_page_says_so() {
+    let mut site = healthy(UnitKind::Department);
+    let depth = 700;
+    let home = site.home();
+    // The footer (every identity item) sits below 700 levels of <div>: its text is kept, so
+    // the identity check still finds it; remove one item so there is a finding to carry the note.
+    let home = home
+        .replacen("<footer>", &format!("{}<footer>", "<div>".repeat(depth)), 1)
+        .replacen("</footer>", &format!("</footer>{}", "</div>".repeat(depth)), 1)
+        .replacen("网站标识码：4501000001", "", 1);
+    site.set("/", html(home));
+    let outcome = crawl(site).await;
+    let missing = of(&outcome, "identity.missing");
+    assert_eq!(missing.len(), 1, "{:#?}", checks(&outcome));
+    let flattened = missing[0].detail["flattened"].as_u64().expect("flattened levels");
+    // The footer's own levels and the ones around it beyond the cap of 512.
+    assert!(flattened as usize >= depth - gongkai::crawl::nesting::MAX_DEPTH, "{flattened}");
+    assert!(missing[0].detail["flattened_note"].as_str().expect("note").contains("512"));
+    // The other identity items, deep inside, were still read: only the removed one is missing.
+    assert!(missing[0].detail.to_string().contains("网站标识码"), "{}", missing[0].detail);
+    // A page that nests normally carries no note.
+    let plain = crawl({
+        let mut site = healthy(UnitKind::Department);
+        site.edit("/", "网站标识码：4501000001", "");
+        site
+    })
+    .await;
+    assert!(of(&plain, "identity.missing")[0].detail.get("flattened").is_none());
+}

@@ -231,6 +231,8 @@ fn probes(city: &City) -> Vec<Probe> {
             &[("rule_set", "gov-website-2019.toml"), ("cycle", "matrix"), ("as_of", "")],
             &[OFFICE],
         ),
+        // Cancelling a crawl is the office's (an unknown job is simply not found).
+        post_form("/office/jobs/<id>/cancel", "/office/jobs/999/cancel", &[], &[OFFICE]),
         post_form("/office/notices/draft", "/office/notices/draft", &[("cycle", "no-such-cycle")], &[OFFICE]),
         post_form(
             "/office/notices/<key>/edit",

@@ -25,6 +25,9 @@ pub struct ClassScan {
     pub pages: usize,
     /// A page of the class could not be fetched: (URL, reason).
     pub error: Option<(String, String)>,
+    /// The class had a 下一页 still to follow when `max_pages_per_class` stopped it (a very
+    /// long class, or an endless one): its newest pages were read, the rest were not.
+    pub capped: bool,
 }
 
 /// What a catalogue crawl read for one unit.
@@ -128,6 +131,15 @@ pub fn check_catalogue(
             json!({ "url": scan.root, "reason": format!("公开目录检查超出时间预算（{budget} 秒），仅部分核查"),
                     "budget_secs": budget, "pages": scan.pages }),
         );
+    }
+    // Caps are not findings (the newest pages, which the checks judge, come first), but what
+    // was left unread is recorded for whoever disputes a count (issue #11).
+    let capped_classes = scan.classes.iter().filter(|class| class.capped).count();
+    if capped_classes > 0 {
+        emit.metric("catalogue.classes_capped", Decimal::from(capped_classes));
+    }
+    if scan.capped {
+        emit.metric("catalogue.entries_capped", Decimal::from(profile.max_entries_per_unit));
     }
     check_classes(&mut emit, profile, scan);
     check_entries(&mut emit, profile, scan, as_of);
@@ -319,6 +331,7 @@ mod tests {
                 entries: 1,
                 pages: 1,
                 error: None,
+                capped: false,
             });
             scan.entries.push(entry(unit, class, i as u32 + 1, as_of - chrono::Days::new(i as u64)));
         }

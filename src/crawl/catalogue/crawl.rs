@@ -1,6 +1,7 @@
 //! Crawling catalogues: one unit's root, its classes and their pages (bounded), then the
-//! checks; and many units at once, recorded as one catalogue crawl run with every unit's
-//! entries replaced in the same transaction.
+//! checks; and many units at once, each unit's outcome handed to the caller's sink as soon as
+//! the unit is done. Nothing here saves anything (issue #13): `jobs` writes each outcome, one
+//! unit per transaction, and drops its entries (issue #11).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -8,8 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use url::Url;
 
@@ -18,8 +18,7 @@ use super::parse::{PageContext, find_classes, parse_class_page};
 use super::profile::CatalogueProfile;
 use crate::crawl::fetch::{Fetcher, Page};
 use crate::crawl::parse_pool;
-use crate::model::{CatalogueEntry, CrawlKind, Finding, Metric, OrgCode, Unit};
-use crate::store::{CrawlRunRecord, Store, StoreError};
+use crate::model::{OrgCode, Unit};
 
 /// Live counters for a progress display.
 #[derive(Debug, Default)]
@@ -35,20 +34,30 @@ pub struct CatalogueOutcome {
     pub unit: OrgCode,
     pub scan: CatalogueScan,
     pub output: CheckOutput,
+    /// How many entries the scan read; stays right after whoever saved them took
+    /// `scan.entries` away.
+    pub entries_read: usize,
     /// The crawl of this unit stopped on an internal failure (not a catalogue problem).
     pub error: Option<String>,
 }
 
-/// What a catalogue crawl run did.
-#[derive(Debug, Clone, Serialize)]
-pub struct CatalogueRunSummary {
-    pub run: String,
-    pub units: usize,
-    pub reachable: usize,
-    pub pages: usize,
-    pub entries: usize,
-    pub findings: usize,
-    pub errors: Vec<(String, String)>,
+impl CatalogueOutcome {
+    /// The outcome of a unit whose crawl did not complete (its task died, or the crawl was
+    /// stopped): no findings, the error says why.
+    pub fn failed(unit: &Unit, error: String) -> Self {
+        Self {
+            unit: unit.code.clone(),
+            scan: CatalogueScan::default(),
+            output: CheckOutput::default(),
+            entries_read: 0,
+            error: Some(error),
+        }
+    }
+
+    /// Whether the catalogue root answered, so that the entries read replace the stored ones.
+    pub fn reached(&self) -> bool {
+        self.error.is_none() && self.scan.root_error.is_none()
+    }
 }
 
 /// A fetched page as text, or why it is not usable.
@@ -109,11 +118,16 @@ pub async fn scan_catalogue(
             entries: 0,
             pages: 0,
             error: None,
+            capped: false,
         };
         let mut next = Some(link.url);
         let mut seen: HashSet<Url> = HashSet::new();
         while let Some(url) = next.take() {
-            if scan.budget_spent || class.pages >= profile.max_pages_per_class || !seen.insert(url.clone()) {
+            if scan.budget_spent || !seen.insert(url.clone()) {
+                break;
+            }
+            if class.pages >= profile.max_pages_per_class {
+                class.capped = true;
                 break;
             }
             if tokio::time::Instant::now() >= budget_end {
@@ -175,7 +189,8 @@ pub async fn crawl_unit(
     let root = unit.catalogue_url.as_deref().map(str::trim).filter(|u| !u.is_empty())?;
     let scan = scan_catalogue(fetcher, profile, unit, root, as_of, progress).await;
     let output = check_catalogue(unit, profile, &scan, as_of, observed_at);
-    Some(CatalogueOutcome { unit: unit.code.clone(), scan, output, error: None })
+    let entries_read = scan.entries.len();
+    Some(CatalogueOutcome { unit: unit.code.clone(), scan, output, entries_read, error: None })
 }
 
 /// Units that have a catalogue to crawl.
@@ -184,8 +199,83 @@ pub fn has_catalogue(unit: &Unit) -> bool {
 }
 
 /// Crawls the catalogues of `units` (those with a `catalogue_url`), at most
-/// `max_concurrent_units` at a time. Outcomes come back in the order of the units crawled; a
-/// unit whose task failed gets an outcome with its error set and no findings.
+/// `max_concurrent_units` at a time, and sends each unit's outcome to `sink` as soon as it is
+/// done, in the order they finish. A unit whose task died is sent with its error set and no
+/// findings. Returns how many outcomes were sent.
+///
+/// Memory stays bounded: a unit keeps its concurrency permit until its outcome is in the sink,
+/// so at most `max_concurrent_units` outcomes plus the sink's capacity exist at once. If the
+/// receiver goes away, no further unit is started. Dropping the returned future aborts the
+/// units in flight (their outcomes are never sent): that is how a caller cancels a crawl.
+pub async fn crawl_units_to(
+    fetcher: &Fetcher,
+    profile: Arc<CatalogueProfile>,
+    units: &[Unit],
+    as_of: NaiveDate,
+    observed_at: DateTime<Utc>,
+    progress: Arc<CatalogueProgress>,
+    sink: mpsc::Sender<CatalogueOutcome>,
+) -> usize {
+    let limit = Arc::new(Semaphore::new(profile.max_concurrent_units.max(1)));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let mut tasks = JoinSet::new();
+    let mut by_task = std::collections::HashMap::new();
+    for unit in units.iter().filter(|u| has_catalogue(u)).cloned() {
+        let Ok(permit) = limit.clone().acquire_owned().await else { break };
+        if sink.is_closed() {
+            break;
+        }
+        let code = unit.code.clone();
+        let task = {
+            let (fetcher, profile, progress, sink, sent) =
+                (fetcher.clone(), profile.clone(), progress.clone(), sink.clone(), sent.clone());
+            async move {
+                let _permit = permit;
+                let outcome = crawl_unit(&fetcher, &profile, &unit, as_of, observed_at, &progress).await;
+                if let Some(outcome) = outcome {
+                    progress.units_done.fetch_add(1, Ordering::Relaxed);
+                    if sink.send(outcome).await.is_ok() {
+                        sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        };
+        let handle = tasks.spawn(task);
+        by_task.insert(handle.id(), code);
+        // Reap finished tasks as we go, so that a panicked unit is reported promptly.
+        while let Some(joined) = tasks.try_join_next_with_id() {
+            report_panic(joined, &by_task, units, &sink, &progress, &sent).await;
+        }
+    }
+    while let Some(joined) = tasks.join_next_with_id().await {
+        report_panic(joined, &by_task, units, &sink, &progress, &sent).await;
+    }
+    sent.load(Ordering::Relaxed)
+}
+
+/// Sends the outcome of a unit whose task panicked (a task that finished has sent its own).
+async fn report_panic(
+    joined: Result<(tokio::task::Id, ()), tokio::task::JoinError>,
+    by_task: &std::collections::HashMap<tokio::task::Id, OrgCode>,
+    units: &[Unit],
+    sink: &mpsc::Sender<CatalogueOutcome>,
+    progress: &CatalogueProgress,
+    sent: &AtomicUsize,
+) {
+    let Err(error) = joined else { return };
+    tracing::error!("目录检查任务异常终止：{error}");
+    let Some(unit) = by_task.get(&error.id()).and_then(|code| units.iter().find(|u| &u.code == code)) else {
+        return;
+    };
+    progress.units_done.fetch_add(1, Ordering::Relaxed);
+    if sink.send(CatalogueOutcome::failed(unit, "检查程序异常终止".to_owned())).await.is_ok() {
+        sent.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Crawls the catalogues of `units` (those with a `catalogue_url`) and returns every outcome,
+/// in the order of the units crawled. Holds everything at once: for benchmarks and tests; a
+/// city's crawl goes through [`crawl_units_to`].
 pub async fn crawl_units(
     fetcher: &Fetcher,
     profile: Arc<CatalogueProfile>,
@@ -194,88 +284,18 @@ pub async fn crawl_units(
     observed_at: DateTime<Utc>,
     progress: Arc<CatalogueProgress>,
 ) -> Vec<CatalogueOutcome> {
-    let units: Vec<Unit> = units.iter().filter(|u| has_catalogue(u)).cloned().collect();
-    let limit = Arc::new(Semaphore::new(profile.max_concurrent_units));
-    let mut tasks = JoinSet::new();
-    for (index, unit) in units.iter().cloned().enumerate() {
-        let (fetcher, profile, limit, progress) =
-            (fetcher.clone(), profile.clone(), limit.clone(), progress.clone());
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
-            let outcome = crawl_unit(&fetcher, &profile, &unit, as_of, observed_at, &progress).await;
-            progress.units_done.fetch_add(1, Ordering::Relaxed);
-            (index, outcome)
-        });
-    }
-    let mut outcomes: Vec<Option<CatalogueOutcome>> = vec![None; units.len()];
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((index, outcome)) => {
-                if let Some(slot) = outcomes.get_mut(index) {
-                    *slot = outcome;
-                }
-            }
-            Err(error) => tracing::error!("目录检查任务异常终止：{error}"),
+    let crawled: Vec<&Unit> = units.iter().filter(|u| has_catalogue(u)).collect();
+    let (sink, mut outcomes) = mpsc::channel(crawled.len().max(1));
+    let crawl = crawl_units_to(fetcher, profile, units, as_of, observed_at, progress, sink);
+    let collect = async {
+        let mut received = Vec::with_capacity(crawled.len());
+        while let Some(outcome) = outcomes.recv().await {
+            received.push(outcome);
         }
-    }
-    outcomes
-        .into_iter()
-        .zip(&units)
-        .map(|(outcome, unit)| {
-            outcome.unwrap_or_else(|| CatalogueOutcome {
-                unit: unit.code.clone(),
-                scan: CatalogueScan::default(),
-                output: CheckOutput::default(),
-                error: Some("检查程序异常终止".to_owned()),
-            })
-        })
-        .collect()
-}
-
-/// Crawls the catalogues of `units` and records one catalogue crawl run: findings, metrics
-/// and, for every unit whose catalogue root answered, its entries replacing the previous
-/// ones — all in one transaction. Units without a `catalogue_url` are skipped.
-pub async fn crawl_catalogues(
-    store: &Store,
-    fetcher: &Fetcher,
-    profile: Arc<CatalogueProfile>,
-    units: &[Unit],
-    as_of: NaiveDate,
-    observed_at: DateTime<Utc>,
-    progress: Arc<CatalogueProgress>,
-) -> Result<(CatalogueRunSummary, Vec<CatalogueOutcome>), StoreError> {
-    let started_at = Utc::now();
-    let outcomes = crawl_units(fetcher, profile, units, as_of, observed_at, progress).await;
-    let findings: Vec<Finding> = outcomes.iter().flat_map(|o| o.output.findings.iter().cloned()).collect();
-    let metrics: Vec<Metric> = outcomes.iter().flat_map(|o| o.output.metrics.iter().cloned()).collect();
-    let reachable: Vec<&CatalogueOutcome> =
-        outcomes.iter().filter(|o| o.error.is_none() && o.scan.root_error.is_none()).collect();
-    let entries: Vec<(OrgCode, &[CatalogueEntry])> =
-        reachable.iter().map(|o| (o.unit.clone(), o.scan.entries.as_slice())).collect();
-    let pages = outcomes.iter().map(|o| o.scan.pages).sum();
-    let entry_count = outcomes.iter().map(|o| o.scan.entries.len()).sum();
-    let errors: Vec<(String, String)> =
-        outcomes.iter().filter_map(|o| o.error.as_ref().map(|e| (o.unit.to_string(), e.clone()))).collect();
-    let record = CrawlRunRecord {
-        kind: CrawlKind::Catalogue,
-        as_of: observed_at,
-        started_at,
-        finished_at: Utc::now(),
-        units: outcomes.iter().filter(|o| o.error.is_none()).map(|o| o.unit.clone()).collect(),
-        stats: serde_json::json!({
-            "units": outcomes.len(), "reachable": reachable.len(), "pages": pages,
-            "entries": entry_count, "findings": findings.len(), "errors": errors.len(),
-        }),
+        received
     };
-    let run = store.record_catalogue_run(&record, &entries, &findings, &metrics).await?;
-    let summary = CatalogueRunSummary {
-        run,
-        units: outcomes.len(),
-        reachable: reachable.len(),
-        pages,
-        entries: entry_count,
-        findings: findings.len(),
-        errors,
-    };
-    Ok((summary, outcomes))
+    let (_, mut received) = tokio::join!(crawl, collect);
+    let position = |code: &OrgCode| crawled.iter().position(|u| &u.code == code).unwrap_or(usize::MAX);
+    received.sort_by_key(|o| position(&o.unit));
+    received
 }

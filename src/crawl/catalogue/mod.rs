@@ -13,8 +13,8 @@ pub mod profile;
 pub use cadence::{Cadence, cadence};
 pub use checks::{CatalogueScan, CheckOutput, ClassScan, check_catalogue};
 pub use crawl::{
-    CatalogueOutcome, CatalogueProgress, CatalogueRunSummary, crawl_catalogues, crawl_unit, crawl_units,
-    has_catalogue, scan_catalogue,
+    CatalogueOutcome, CatalogueProgress, crawl_unit, crawl_units, crawl_units_to, has_catalogue,
+    scan_catalogue,
 };
 pub use index_grammar::{GrammarError, IndexGrammar, IndexProblem};
 pub use parse::{ClassLink, ClassPage, PageContext, find_classes, parse_class_page};

@@ -12,6 +12,7 @@ use url::Url;
 use super::profile::{CatalogueProfile, Field};
 use crate::crawl::dates::find_dates;
 use crate::crawl::nesting::cap_nesting;
+use crate::crawl::same_site::same_site;
 use crate::model::{CatalogueEntry, OrgCode};
 
 /// Cell text is cut to this many characters: a hostile page must not make one entry huge.
@@ -54,7 +55,9 @@ pub struct ClassPage {
 }
 
 /// The classes of `wanted` linked from the root, each once, in `wanted` order. A link matches
-/// a class when its text is the class name, possibly followed by a count such as `(12)`.
+/// a class when its text is the class name, possibly followed by a count such as `(12)`. Only
+/// links on the root's own site (its registrable domain) count: a class link to another site
+/// is never fetched (issue #11), and reads as the class missing.
 pub fn find_classes(html: &str, page_url: &Url, wanted: &[String]) -> Vec<ClassLink> {
     let document = Html::parse_document(&cap_nesting(html).html);
     let base = base_url(&document, page_url);
@@ -63,7 +66,8 @@ pub fn find_classes(html: &str, page_url: &Url, wanted: &[String]) -> Vec<ClassL
         .take(MAX_ROOT_LINKS)
         .filter_map(|a| {
             let url = base.join(a.value().attr("href")?.trim()).ok()?;
-            matches!(url.scheme(), "http" | "https").then(|| (compact(&cell_text(a)), url))
+            let on_site = matches!(url.scheme(), "http" | "https") && same_site(&url, page_url);
+            on_site.then(|| (compact(&cell_text(a)), url))
         })
         .collect();
     wanted
@@ -208,13 +212,14 @@ fn resolve(base: &Url, href: Option<&str>) -> Option<String> {
     matches!(url.scheme(), "http" | "https").then(|| url.to_string())
 }
 
-/// The 下一页 link's target, unless it leads back to this page or nowhere.
+/// The 下一页 link's target, unless it leads back to this page, nowhere, or off the page's site
+/// (issue #11: a 下一页 to another registrable domain is not followed).
 fn next_link(document: &Html, base: &Url, page_url: &Url) -> Option<Url> {
     document
         .select(&ANCHORS)
         .filter(|a| compact(&cell_text(*a)).contains("下一页"))
         .filter_map(|a| base.join(a.value().attr("href")?.trim()).ok())
-        .filter(|url| matches!(url.scheme(), "http" | "https"))
+        .filter(|url| matches!(url.scheme(), "http" | "https") && same_site(url, page_url))
         .find(|url| !same_page(url, page_url))
 }
 
@@ -371,5 +376,40 @@ mod tests {
         assert!(!page.table_found);
         assert!(page.entries.is_empty());
         assert_eq!(page.next, None, "a 下一页 link to the page itself is not followed");
+    }
+
+    #[test]
+    fn off_site_classes_and_next_pages_are_not_followed() {
+        let html = r#"<a href="http://evil.example.com/jgzn/">机构职能</a><a href="http://www.example.cn/zcfg/">政策法规</a>
+            <a href="http://gk.example.cn/x/zcfg.html">政策法规</a><a href="/ghjh/">规划计划</a>"#;
+        let wanted = ["机构职能", "政策法规", "规划计划"].map(String::from);
+        let found: Vec<(String, String)> =
+            find_classes(html, &base(), &wanted).into_iter().map(|c| (c.name, c.url.to_string())).collect();
+        assert_eq!(
+            found,
+            [
+                ("政策法规".to_owned(), "http://www.example.cn/zcfg/".to_owned()),
+                ("规划计划".to_owned(), "http://gk.example.cn/ghjh/".to_owned()),
+            ],
+            "a class on another registrable domain is not a class of this catalogue"
+        );
+        let profile = CatalogueProfile::builtin().expect("profile");
+        let unit = unit();
+        let next = |href: &str| {
+            parse_class_page(&format!("<a href='{href}'>下一页</a>"), &base(), &profile, ctx(&unit)).next
+        };
+        assert_eq!(next("http://evil.example.com/p2.html"), None);
+        assert_eq!(next("//evil.example.com/p2.html"), None);
+        assert_eq!(
+            next("http://xxgk.example.cn/p2.html").map(String::from),
+            Some("http://xxgk.example.cn/p2.html".into())
+        );
+        // An off-site 下一页 does not hide an on-site one after it.
+        let html = "<a href='http://evil.example.com/p2'>下一页</a><a href='?page=2'>下一页</a>";
+        let page = parse_class_page(html, &base(), &profile, ctx(&unit));
+        assert_eq!(
+            page.next.map(String::from).as_deref(),
+            Some("http://gk.example.cn/xxgk/zcfg/index.html?page=2")
+        );
     }
 }

@@ -418,6 +418,11 @@ impl BlockWalk {
     }
 
     fn flush(&mut self) {
+        if self.blocks.len() >= MAX_BLOCKS {
+            // Full: later blocks are not collapsed only to be thrown away (#11).
+            self.buffer.clear();
+            return;
+        }
         let text = collapse(std::iter::once(self.buffer.as_str()));
         self.buffer.clear();
         if !text.is_empty() && self.blocks.len() < MAX_BLOCKS {

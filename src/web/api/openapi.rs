@@ -1043,7 +1043,7 @@ fn schemas() -> Value {
             ("started_at", time()),
             ("finished_at", json!({ "type": ["string", "null"], "format": "date-time" })),
             ("elapsed_seconds", integer()),
-            ("state", json!({ "type": "string", "enum": ["running", "finished", "failed"] })),
+            ("state", json!({ "type": "string", "enum": ["running", "finished", "cancelled", "failed"] })),
             ("progress", json!({ "type": "object", "description": "阶段、已完成/总数、页面数、发现数等" })),
             (
                 "summary",

@@ -373,6 +373,8 @@ fn detail_label(key: &str) -> Option<&'static str> {
         "note" => "备注",
         "budget_secs" => "时间预算（秒）",
         "pages" => "已读页面数",
+        "flattened" => "嵌套过深已展平的层数",
+        "flattened_note" => "说明",
         _ => return None,
     })
 }

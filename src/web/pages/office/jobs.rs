@@ -2,6 +2,8 @@
 //! ([`crate::jobs`], the same code the CLI runs); this module checks the request, hands the
 //! work to the [`JobBoard`](crate::web::jobs::JobBoard) and shows its progress: a page that
 //! refreshes itself while the job runs (no JavaScript needed) and the same as JSON for scripts.
+//! A running crawl can be cancelled there (audited): it stops starting units, abandons the ones
+//! in flight with nothing written, and keeps what it completed.
 
 use chrono::NaiveDate;
 use minijinja::context;
@@ -24,12 +26,12 @@ use crate::rules::RuleSet;
 use crate::store::{AuditEntry, Store};
 use crate::web::csrf::CsrfForm;
 use crate::web::error::WebError;
-use crate::web::jobs::{JobKind, JobLink, JobState, JobSummary, JobView};
+use crate::web::jobs::{CancelRefused, JobKind, JobLink, JobState, JobSummary, JobView};
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 
 pub fn routes() -> Vec<rocket::Route> {
-    routes![jobs_page, job_page, job_status, start_crawl, start_assessment]
+    routes![jobs_page, job_page, job_status, start_crawl, start_assessment, cancel_job]
 }
 
 const PAGE: &str = "/office/jobs";
@@ -96,6 +98,9 @@ struct JobRow {
     total: u64,
     pages: u64,
     found: u64,
+    /// The page offers the 取消 button.
+    cancellable: bool,
+    cancel_requested: bool,
 }
 
 impl From<JobView> for JobRow {
@@ -118,6 +123,8 @@ impl From<JobView> for JobRow {
             total,
             pages: number("pages"),
             found: number("found"),
+            cancellable: view.cancellable,
+            cancel_requested: view.cancel_requested,
             view,
         }
     }
@@ -225,7 +232,13 @@ struct AssessForm {
     make_current: bool,
 }
 
-csrf_protected!(CrawlForm, AssessForm);
+#[derive(FromForm)]
+struct CancelForm {
+    #[field(default = String::new())]
+    csrf: String,
+}
+
+csrf_protected!(CrawlForm, AssessForm, CancelForm);
 
 fn started(id: u64) -> Posted {
     Ok(Ok(Flash::success(Redirect::to(format!("{PAGE}/{id}")), format!("任务 {id} 已开始"))))
@@ -285,13 +298,14 @@ async fn start_crawl(state: &State<AppState>, user: CurrentUser, form: CsrfForm<
     );
     let request = CrawlJob { scope, units, day, observed_at, allow_private: state.config.allow_private };
     let progress = Progress::default();
-    let watcher = progress.clone();
+    let (watcher, canceller) = (progress.clone(), progress.clone());
     let store = state.store.clone();
-    let started_job = state.jobs.start(
+    let started_job = state.jobs.start_cancellable(
         JobKind::Crawl,
         title,
         user.account.username.clone(),
         move || serde_json::to_value(watcher.snapshot()).unwrap_or_default(),
+        move || canceller.cancel(),
         move |id| async move {
             let audit = with_job(audit, id);
             finish(&progress, run_crawl(&store, audit, request, &progress).await)
@@ -362,6 +376,43 @@ async fn start_assessment(state: &State<AppState>, user: CurrentUser, form: Csrf
     }
 }
 
+/// Asks a running crawl to stop. The request is audited first (a job is never stopped
+/// unaudited); the job then saves the units it completed and ends as 已取消.
+#[post("/office/jobs/<id>/cancel", data = "<form>")]
+async fn cancel_job(
+    state: &State<AppState>,
+    user: CurrentUser,
+    id: u64,
+    form: CsrfForm<CancelForm>,
+) -> Posted {
+    user.require_office()?;
+    let _ = form;
+    let here = format!("{PAGE}/{id}");
+    let job = state.jobs.job(id).ok_or(WebError::NotFound)?;
+    if job.state != JobState::Running {
+        return failed(&here, CancelRefused::NotRunning.to_string());
+    }
+    if !job.cancellable {
+        let refused = if job.cancel_requested {
+            CancelRefused::AlreadyRequested
+        } else {
+            CancelRefused::NotCancellable
+        };
+        return failed(&here, refused.to_string());
+    }
+    let audit = AuditEntry::new(&user.account.username, "jobs.cancel").target(id.to_string()).detail(
+        serde_json::json!({ "job": id, "kind": job.kind, "title": job.title, "progress": job.progress }),
+    );
+    record(&state.store, audit).await?;
+    match state.jobs.cancel(id) {
+        Ok(_) => {
+            Ok(Ok(Flash::success(Redirect::to(here), format!("已请求取消任务 {id}，正在保存已完成的单位"))))
+        }
+        Err(CancelRefused::NotFound) => Err(WebError::NotFound),
+        Err(refused) => failed(&here, refused.to_string()),
+    }
+}
+
 /// The cycle's id: the form's, or `<rule set id>-<day>` as the CLI names it.
 fn cycle_name(raw: &str, rule_set_id: &str, day: NaiveDate) -> Result<String, String> {
     let cycle = raw.trim();
@@ -385,6 +436,7 @@ fn with_job(mut audit: AuditEntry, id: u64) -> AuditEntry {
 /// Records the outcome in the progress as well, so the snapshot says how the job ended.
 fn finish(progress: &Progress, outcome: Result<JobSummary, String>) -> Result<JobSummary, String> {
     match &outcome {
+        Ok(summary) if summary.cancelled => progress.cancelled(),
         Ok(_) => progress.finish(),
         Err(message) => progress.fail(message.clone()),
     }
@@ -421,14 +473,29 @@ async fn run_crawl(
         let report =
             jobs::crawl_sites(store, request, progress).await.map_err(|e: JobError| e.to_string())?;
         let s = &report.summary;
-        summary.lines.push(format!(
-            "检查网站 {} 个（可访问 {}，未登记网站 {}），抓取页面 {} 个，发现问题 {} 条",
-            s.sites, s.reachable, s.without_website, s.pages, s.findings
-        ));
+        if s.cancelled {
+            summary.cancelled = true;
+            summary.lines.push(format!(
+                "网站检查已取消：{} 个单位中 {} 个已完成并保存（可访问 {}），抓取页面 {} 个，发现问题 {} 条；\
+                 未完成的单位未写入任何结果，保留原有结果",
+                report.crawled.len(),
+                s.written,
+                s.reachable,
+                s.pages,
+                s.findings
+            ));
+        } else {
+            summary.lines.push(format!(
+                "检查网站 {} 个（可访问 {}，未登记网站 {}），抓取页面 {} 个，发现问题 {} 条",
+                s.sites, s.reachable, s.without_website, s.pages, s.findings
+            ));
+        }
         list_errors(&mut summary.lines, s.errors.iter().map(|e| (&e.unit, &e.error)), "网站");
         data.insert("site".into(), serde_json::to_value(s).unwrap_or_default());
     }
-    if matches!(job.scope, Scope::Both | Scope::Catalogue) {
+    if summary.cancelled && job.scope == Scope::Both {
+        summary.lines.push("公开目录检查因任务取消未进行".to_string());
+    } else if matches!(job.scope, Scope::Both | Scope::Catalogue) {
         let profile = CatalogueProfile::builtin().map_err(|e| e.to_string())?;
         let request = CatalogueCrawl {
             profile,
@@ -440,7 +507,14 @@ async fn run_crawl(
         let report =
             jobs::crawl_catalogues(store, request, progress).await.map_err(|e: JobError| e.to_string())?;
         let s = &report.summary;
-        if s.run.is_some() {
+        if s.cancelled {
+            summary.cancelled = true;
+            summary.lines.push(format!(
+                "公开目录检查已取消：{} 个单位中 {} 个已完成并保存（可访问 {}），读取条目 {} 条，发现问题 {} 条；\
+                 未完成的单位未写入任何结果，保留原有条目和结果",
+                s.units, s.written, s.reachable, s.entries, s.findings
+            ));
+        } else if s.run.is_some() {
             summary.lines.push(format!(
                 "检查公开目录 {} 个（可访问 {}），抓取页面 {} 个，读取条目 {} 条，发现问题 {} 条",
                 s.units, s.reachable, s.pages, s.entries, s.findings
@@ -451,9 +525,11 @@ async fn run_crawl(
         list_errors(&mut summary.lines, s.errors.iter().map(|e| (&e.unit, &e.error)), "公开目录");
         data.insert("catalogue".into(), serde_json::to_value(s).unwrap_or_default());
     }
-    summary
-        .links
-        .push(JobLink { href: format!("{PAGE}#assess"), label: "用新的检查结果评分".into() });
+    if !summary.cancelled {
+        summary
+            .links
+            .push(JobLink { href: format!("{PAGE}#assess"), label: "用新的检查结果评分".into() });
+    }
     summary.data = serde_json::Value::Object(data);
     Ok(summary)
 }
@@ -492,6 +568,7 @@ async fn run_assessment(
             JobLink { href: "/office/cycles".into(), label: "评估周期".into() },
         ],
         data: serde_json::to_value(&outcome).unwrap_or_default(),
+        cancelled: false,
     };
     if let Some(previous) = &outcome.previous_cycle {
         summary.lines.push(format!("名次变化与上一周期 {previous} 相比"));
@@ -541,6 +618,8 @@ mod tests {
             progress: serde_json::json!({ "stage": "抓取网站", "done": done, "total": total }),
             summary: None,
             error: None,
+            cancellable: state == JobState::Running,
+            cancel_requested: false,
         }
     }
 
@@ -557,7 +636,9 @@ mod tests {
         let templates =
             crate::web::templates::Templates::new(crate::web::pages::TEMPLATES).expect("templates");
         let render = |job: JobView| {
-            templates.render("office/job.html", context! { job => JobRow::from(job) }).expect("renders")
+            templates
+                .render("office/job.html", context! { job => JobRow::from(job), csrf => "t" })
+                .expect("renders")
         };
         let running = render(view(JobState::Running, 1, 4));
         assert!(running.contains(r#"<meta http-equiv="refresh" content="2">"#), "{running}");
