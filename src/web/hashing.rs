@@ -92,8 +92,11 @@ impl PasswordGate {
     ) -> Result<T, WebError> {
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
-            let _admission = admission;
-            let _ = done.send(work());
+            let value = work();
+            // The place is given back before the caller sees the result, so a caller that
+            // finished never still counts as in flight (and never blocks the next login).
+            drop(admission);
+            let _ = done.send(value);
         });
         let sent = self.jobs.lock().map_err(|_| WebError::Internal("密码校验线程不可用".into()))?.send(job);
         sent.map_err(|_| WebError::Internal("密码校验线程已停止".into()))?;
