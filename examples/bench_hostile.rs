@@ -44,7 +44,9 @@ const CASES: [&str; 17] = [
     "html5ever-paragraphs-830000",
 ];
 
-/// User + system CPU seconds of this process so far.
+/// User + system CPU seconds of this process so far. The one `unsafe` of the package (lints
+/// deny it elsewhere): a benchmark's call to getrusage, which std does not wrap.
+#[allow(unsafe_code)]
 fn cpu_seconds() -> f64 {
     // SAFETY: getrusage only writes the struct it is given, which is zeroed plain data.
     let usage = unsafe {

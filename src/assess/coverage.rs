@@ -8,10 +8,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use crate::model::check::SITE_UNCHECKED;
 use crate::model::{CrawlKind, Finding, FindingStatus, OrgCode, Source, Unit, UnitEvidence};
-
-/// The check that records a website that could not be checked.
-const SITE_UNCHECKED: &str = "site.unchecked";
 
 /// Adds a `site.unchecked` finding, observed at `at`, to every unit that no current website
 /// crawl covered. Nothing is added while the city has not crawled any website by then: its
@@ -29,7 +27,7 @@ pub fn mark_uncrawled(units: &[Unit], evidence: &mut BTreeMap<OrgCode, UnitEvide
         unit_evidence.findings.push(Finding {
             id: None,
             unit: unit.code.clone(),
-            check: SITE_UNCHECKED.to_owned(),
+            check: SITE_UNCHECKED.id.to_owned(),
             source: Source::Crawler,
             observed_at: at,
             url: unit.website.clone(),
@@ -76,8 +74,8 @@ mod tests {
             evidence[&units[n].code].findings.iter().map(|f| f.check.clone()).collect()
         };
         assert!(checks(0).is_empty(), "the crawled unit keeps its own evidence");
-        assert_eq!(checks(1), [SITE_UNCHECKED], "a catalogue run is no website evidence");
-        assert_eq!(checks(2), [SITE_UNCHECKED], "a unit with no evidence at all");
+        assert_eq!(checks(1), [SITE_UNCHECKED.id], "a catalogue run is no website evidence");
+        assert_eq!(checks(2), [SITE_UNCHECKED.id], "a unit with no evidence at all");
         let added = &evidence[&units[2].code].findings[0];
         assert_eq!((added.source, added.observed_at), (Source::Crawler, at));
         assert_eq!(added.url.as_deref(), Some("http://u3.example.cn/"));

@@ -21,7 +21,7 @@ pub struct ScoredUnit {
 }
 
 /// How a supervising unit's subordinates stand in the same cycle.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Subordinates {
     pub count: u32,
     pub laggards: u32,
@@ -29,7 +29,7 @@ pub struct Subordinates {
 }
 
 /// One row of a ranking. The JSON field names are stable (scripts rely on them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RankedScore {
     pub unit: String,
     pub name: String,
@@ -205,6 +205,10 @@ fn attach_subordinates(rows: &mut [RankedScore]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::check::{
+        CATALOGUE_CLASS_MISSING, CATALOGUE_UNCHECKED, CATALOGUE_UNREACHABLE, COLUMN_EMPTY, COLUMN_MISSING,
+        COLUMN_STALE, IDENTITY_MISSING, LINK_BROKEN, SITE_UNCHECKED, SITE_UNREACHABLE,
+    };
 
     #[test]
     fn ties_share_a_rank_and_skip_the_next() {
@@ -224,11 +228,8 @@ mod tests {
     /// Ten units under the shipped national rules; unit i has i broken links (0.5 points each).
     fn scored_units() -> Vec<ScoredUnit> {
         use crate::model::{Finding, FindingStatus, Source, UnitEvidence, synthetic_credit_code};
-        let rules = crate::rules::RuleSet::parse(
-            include_str!("../../scoring-rules/gov-website-2019.toml"),
-            "gov-website-2019.toml",
-        )
-        .expect("shipped rules");
+        let rules = crate::rules::shipped::GOV_WEBSITE_2019;
+        let rules = crate::rules::RuleSet::parse(rules.text, rules.path).expect("shipped rules");
         let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
         (0..10u32)
             .map(|i| {
@@ -246,7 +247,7 @@ mod tests {
                     .map(|_| Finding {
                         id: None,
                         unit: code.clone(),
-                        check: "link.broken".into(),
+                        check: LINK_BROKEN.id.into(),
                         source: Source::Crawler,
                         observed_at: chrono::DateTime::from_timestamp(1_795_000_000, 0).expect("time"),
                         url: None,
@@ -345,23 +346,23 @@ mod tests {
     fn a_dead_site_never_outranks_a_healthy_one_under_both_shipped_rule_sets() {
         use crate::model::Source::{Crawler, Inspector};
         const DEAD: &[Found] = &[
-            ("site.unreachable", Crawler, 1),
-            ("site.unchecked", Crawler, 1),
-            ("catalogue.unreachable", Crawler, 1),
-            ("catalogue.unchecked", Crawler, 1),
+            (SITE_UNREACHABLE.id, Crawler, 1),
+            (SITE_UNCHECKED.id, Crawler, 1),
+            (CATALOGUE_UNREACHABLE.id, Crawler, 1),
+            (CATALOGUE_UNCHECKED.id, Crawler, 1),
         ];
         // Checked units whose many problems cost exactly what the dead site lost: 75 points
         // under the national rules (25 left: 25 + 15 + 15 + 20 lost, each capped), and under the
         // city's rules no self-assessment plus 50 points lost on site
         // (0.2 × 0 + 0.4 × 100 + 0.4 × 50 = 60, the dead unit's 0.2 × 100 + 0.4 × 0 + 0.4 × 100).
         const POOR_GOV: &[Found] = &[
-            ("column.missing", Crawler, 5),
-            ("column.empty", Crawler, 4),
-            ("column.stale", Crawler, 8),
-            ("catalogue.unreachable", Crawler, 1),
-            ("catalogue.class_missing", Crawler, 5),
-            ("link.broken", Crawler, 20),
-            ("identity.missing", Crawler, 3),
+            (COLUMN_MISSING.id, Crawler, 5),
+            (COLUMN_EMPTY.id, Crawler, 4),
+            (COLUMN_STALE.id, Crawler, 8),
+            (CATALOGUE_UNREACHABLE.id, Crawler, 1),
+            (CATALOGUE_CLASS_MISSING.id, Crawler, 5),
+            (LINK_BROKEN.id, Crawler, 20),
+            (IDENTITY_MISSING.id, Crawler, 3),
             ("field.search_unusable", Inspector, 1),
             ("field.interaction_results_hidden", Inspector, 2),
         ];
@@ -376,9 +377,9 @@ mod tests {
         ];
         let parse =
             |text: &str, origin: &str| crate::rules::RuleSet::parse(text, origin).expect("shipped rules");
-        let gov = parse(include_str!("../../scoring-rules/gov-website-2019.toml"), "gov-website-2019.toml");
-        let city =
-            parse(include_str!("../../scoring-rules/city-disclosure-2009.toml"), "city-disclosure-2009.toml");
+        let (gov, city) =
+            (crate::rules::shipped::GOV_WEBSITE_2019, crate::rules::shipped::CITY_DISCLOSURE_2009);
+        let (gov, city) = (parse(gov.text, gov.path), parse(city.text, city.path));
         let received: &'static [(&'static str, i64)] = &[("application.received", 12)];
         let sets = [
             (

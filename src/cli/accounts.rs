@@ -11,7 +11,7 @@ use crate::auth::hash_password;
 use crate::model::{Account, OrgCode, Role};
 use crate::store::{AccountWriteError, AuditEntry, Store};
 
-pub struct AddArgs {
+pub(super) struct AddArgs {
     pub role: Role,
     pub unit: Option<String>,
     pub group: Option<String>,
@@ -31,7 +31,7 @@ fn read_password(password_stdin: bool) -> Result<String, BadInput> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-pub async fn add(store: &Store, args: AddArgs) -> anyhow::Result<()> {
+pub(super) async fn add(store: &Store, args: AddArgs) -> anyhow::Result<()> {
     let unit = args
         .unit
         .as_deref()
@@ -98,7 +98,7 @@ impl Listing for AccountRow<'_> {
     }
 }
 
-pub async fn list(store: &Store, format: Format) -> anyhow::Result<()> {
+pub(super) async fn list(store: &Store, format: Format) -> anyhow::Result<()> {
     let accounts = store.accounts().await?;
     let rows: Vec<AccountRow> = accounts.iter().map(|account| AccountRow { account }).collect();
     print_listing(&rows, format, &mut io::stdout().lock())?;

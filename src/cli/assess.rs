@@ -11,14 +11,19 @@ use super::output::{Format, Listing, print_json, print_listing};
 use super::{BadInput, actor};
 use crate::assess::{LaggardCriteria, RankedScore};
 use crate::jobs::{AssessRequest, Progress};
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, shipped};
 use crate::store::Store;
 
 /// Reads and validates a rule set, printing every problem (exit code 2) when it is invalid.
 fn load_rule_set(path: &Path) -> anyhow::Result<(RuleSet, String)> {
     let shown = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| BadInput::new(format!("无法读取规则集 {shown}：{e}")))?;
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        // The shipped rule sets are usable by path even where the files are not on disk.
+        Err(e) => shipped::at_path(&shown)
+            .map(|file| file.text.to_string())
+            .ok_or_else(|| BadInput::new(format!("无法读取规则集 {shown}：{e}")))?,
+    };
     match RuleSet::parse(&text, &shown) {
         Ok(rule_set) => Ok((rule_set, text)),
         Err(error) => {
@@ -68,7 +73,7 @@ impl Listing for ExampleRow {
 }
 
 /// `gongkai rules check FILE`: validate, then run the embedded examples.
-pub fn check(path: &Path, format: Format) -> anyhow::Result<()> {
+pub(super) fn check(path: &Path, format: Format) -> anyhow::Result<()> {
     let (rule_set, _) = load_rule_set(path)?;
     let rows: Vec<ExampleRow> = rule_set
         .run_examples()
@@ -111,7 +116,7 @@ pub fn check(path: &Path, format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub struct AssessArgs<'a> {
+pub(super) struct AssessArgs<'a> {
     pub rules: &'a Path,
     pub cycle: Option<String>,
     pub as_of: Option<&'a str>,
@@ -123,7 +128,7 @@ pub struct AssessArgs<'a> {
 
 /// `gongkai assess`: score every unit the rule set applies to and save the cycle (or, with
 /// `--dry-run`, only show it; with `--compare-with`, show who would move against a saved cycle).
-pub async fn assess(store: &Store, args: AssessArgs<'_>) -> anyhow::Result<()> {
+pub(super) async fn assess(store: &Store, args: AssessArgs<'_>) -> anyhow::Result<()> {
     let (rule_set, source) = load_rule_set(args.rules)?;
     let criteria = match args.laggards {
         None => LaggardCriteria::shipped(),
@@ -288,7 +293,7 @@ impl Listing for RankedScore {
 }
 
 /// `gongkai ranking`: a saved cycle's ranking (the newest cycle by default).
-pub async fn ranking(
+pub(super) async fn ranking(
     store: &Store,
     cycle: Option<String>,
     kind: Option<crate::model::UnitKind>,

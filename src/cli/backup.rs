@@ -34,7 +34,7 @@ fn public_url(raw: &str) -> Result<String, String> {
     Ok(url.to_string())
 }
 
-pub async fn backup(config: &StoreConfig, file: &Path) -> anyhow::Result<()> {
+pub(super) async fn backup(config: &StoreConfig, file: &Path) -> anyhow::Result<()> {
     let store = Store::connect(config).await?;
     let result = store.backup(file).await;
     store.close().await;
@@ -43,7 +43,7 @@ pub async fn backup(config: &StoreConfig, file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn restore(config: &StoreConfig, file: &Path) -> anyhow::Result<()> {
+pub(super) async fn restore(config: &StoreConfig, file: &Path) -> anyhow::Result<()> {
     let store = Store::connect(config).await?;
     let result = store.restore(file).await;
     store.close().await;

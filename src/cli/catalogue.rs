@@ -88,7 +88,12 @@ fn parse_unit(raw: &str) -> Result<OrgCode, BadInput> {
 }
 
 /// `gongkai catalogue list --unit CODE [--class NAME]`.
-pub async fn list(store: &Store, unit: &str, class: Option<&str>, format: Format) -> anyhow::Result<()> {
+pub(super) async fn list(
+    store: &Store,
+    unit: &str,
+    class: Option<&str>,
+    format: Format,
+) -> anyhow::Result<()> {
     let code = parse_unit(unit)?;
     if store.unit(&code).await?.is_none() {
         return Err(BadInput::new(format!("未找到代码为 {code} 的单位")).into());
@@ -101,7 +106,7 @@ pub async fn list(store: &Store, unit: &str, class: Option<&str>, format: Format
 }
 
 /// `gongkai catalogue search QUERY [--unit CODE] [--limit N]`.
-pub async fn search(
+pub(super) async fn search(
     store: &Store,
     query: &str,
     unit: Option<&str>,
@@ -130,7 +135,7 @@ pub enum CrawlSide {
 /// The catalogue side of `gongkai crawl`: crawls the selected units that have a
 /// `catalogue_url` and records one catalogue run. When `quiet_if_none` (both sides were asked
 /// for) and no selected unit has a catalogue, nothing is done or printed.
-pub async fn crawl(
+pub(super) async fn crawl(
     store: &Store,
     args: &CrawlArgs,
     profile_path: Option<&Path>,

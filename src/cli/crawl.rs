@@ -16,7 +16,7 @@ use crate::store::Store;
 
 /// What `crawl` and `probe` are asked to do.
 #[derive(Debug, Clone)]
-pub struct CrawlArgs {
+pub(super) struct CrawlArgs {
     pub units: Vec<String>,
     pub as_of: Option<String>,
     pub allow_private: bool,
@@ -36,7 +36,7 @@ fn load_profile(path: Option<&PathBuf>) -> Result<SiteProfile, BadInput> {
 /// Crawls the selected units' websites and records the run. With `--format json` the summary
 /// is returned rather than printed, so that `gongkai crawl` can print one JSON document for
 /// both sides.
-pub async fn crawl(store: &Store, args: CrawlArgs) -> anyhow::Result<Option<serde_json::Value>> {
+pub(super) async fn crawl(store: &Store, args: CrawlArgs) -> anyhow::Result<Option<serde_json::Value>> {
     let profile = load_profile(args.profile.as_ref())?;
     let (day, observed_at) = jobs::crawl_instant(args.as_of.as_deref())?;
     let units = jobs::select_units(store, &args.units).await?;
@@ -99,7 +99,7 @@ fn print_crawl_table(
 
 /// Probes the selected units' home pages once (the scheduler does this 24 times a day) and
 /// prints the availability over the window, computed from the stored samples.
-pub async fn probe_all(store: &Store, args: CrawlArgs) -> anyhow::Result<()> {
+pub(super) async fn probe_all(store: &Store, args: CrawlArgs) -> anyhow::Result<()> {
     let profile = load_profile(args.profile.as_ref())?;
     let (day, observed_at) = jobs::crawl_instant(args.as_of.as_deref())?;
     let units = jobs::select_units(store, &args.units).await?;

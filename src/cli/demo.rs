@@ -36,7 +36,7 @@ fn reset_directory(dir: &Path) -> Result<(), BadInput> {
     Ok(())
 }
 
-pub async fn run(dir: &Path, web: WebConfig) -> anyhow::Result<()> {
+pub(super) async fn run(dir: &Path, web: WebConfig) -> anyhow::Result<()> {
     reset_directory(dir)?;
     let url = format!("surrealkv://{}", dir.display());
     let store = Store::connect(&StoreConfig::new(url)).await?;

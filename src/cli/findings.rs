@@ -86,7 +86,7 @@ impl Listing for FindingView {
 }
 
 /// Lists findings, newest first. `all` includes findings of crawl runs a newer run replaced.
-pub async fn list(
+pub(super) async fn list(
     store: &Store,
     unit: Option<&str>,
     check: Option<&str>,

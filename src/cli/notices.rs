@@ -50,7 +50,7 @@ fn print_notice(notice: &Notice, format: Format, out: &mut impl Write) -> io::Re
     Ok(())
 }
 
-pub async fn draft(
+pub(super) async fn draft(
     store: &Store,
     cycle: &str,
     by: &str,
@@ -71,7 +71,7 @@ pub async fn draft(
     Ok(())
 }
 
-pub async fn approve(store: &Store, id: &str, by: &str, format: Format) -> anyhow::Result<()> {
+pub(super) async fn approve(store: &Store, id: &str, by: &str, format: Format) -> anyhow::Result<()> {
     let notice = notify::approve(store, id, by).await.map_err(exit_code)?;
     print_notice(&notice, format, &mut io::stdout().lock())?;
     Ok(())
@@ -87,7 +87,7 @@ struct PublishView<'a> {
     emails_failed: usize,
 }
 
-pub async fn publish(
+pub(super) async fn publish(
     store: &Store,
     id: &str,
     by: &str,
@@ -165,7 +165,7 @@ impl Listing for NoticeRow {
     }
 }
 
-pub async fn list(store: &Store, format: Format) -> anyhow::Result<()> {
+pub(super) async fn list(store: &Store, format: Format) -> anyhow::Result<()> {
     let rows: Vec<NoticeRow> = store
         .notices()
         .await?
@@ -186,7 +186,7 @@ pub async fn list(store: &Store, format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn show(store: &Store, id: &str, format: Format) -> anyhow::Result<()> {
+pub(super) async fn show(store: &Store, id: &str, format: Format) -> anyhow::Result<()> {
     let notice = store.notice(id).await?.ok_or_else(|| BadInput::new(format!("通报“{id}”不存在")))?;
     print_notice(&notice, format, &mut io::stdout().lock())?;
     Ok(())
@@ -244,7 +244,7 @@ pub enum NoticesCommand {
 }
 
 /// Runs a `notices` subcommand.
-pub async fn dispatch(store: &Store, command: NoticesCommand) -> anyhow::Result<()> {
+pub(super) async fn dispatch(store: &Store, command: NoticesCommand) -> anyhow::Result<()> {
     match command {
         NoticesCommand::Draft { cycle, by, template, format } => {
             draft(store, &cycle, &by, template.as_deref(), Format::resolve(format)).await

@@ -23,13 +23,13 @@ impl Format {
 
 /// A row type that can be listed. JSON comes from `Serialize`; CSV uses the `key`s as its
 /// header (so a CSV export can be edited and imported again); tables use the Chinese headings.
-pub trait Listing: Serialize {
+pub(super) trait Listing: Serialize {
     /// (field key, table heading) per column.
     const COLUMNS: &'static [(&'static str, &'static str)];
     fn cells(&self) -> Vec<String>;
 }
 
-pub fn print_listing<T: Listing>(rows: &[T], format: Format, out: &mut impl Write) -> io::Result<()> {
+pub(super) fn print_listing<T: Listing>(rows: &[T], format: Format, out: &mut impl Write) -> io::Result<()> {
     match format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, rows)?;
@@ -57,7 +57,7 @@ pub fn print_listing<T: Listing>(rows: &[T], format: Format, out: &mut impl Writ
 }
 
 /// One record shown as a two-column table of heading and value.
-pub fn print_record_table(pairs: &[(&str, String)], out: &mut impl Write) -> io::Result<()> {
+pub(super) fn print_record_table(pairs: &[(&str, String)], out: &mut impl Write) -> io::Result<()> {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     for (heading, value) in pairs {
@@ -66,7 +66,7 @@ pub fn print_record_table(pairs: &[(&str, String)], out: &mut impl Write) -> io:
     writeln!(out, "{table}")
 }
 
-pub fn print_json(value: &impl Serialize, out: &mut impl Write) -> io::Result<()> {
+pub(super) fn print_json(value: &impl Serialize, out: &mut impl Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, value)?;
     writeln!(out)
 }

@@ -10,7 +10,7 @@ use crate::jobs::Progress;
 
 /// Shows `progress` on standard error until the returned ticker is aborted; hidden when standard
 /// error is not a terminal or `hidden` (JSON output) is asked for.
-pub fn show(progress: Progress, hidden: bool) -> (ProgressBar, tokio::task::JoinHandle<()>) {
+pub(super) fn show(progress: Progress, hidden: bool) -> (ProgressBar, tokio::task::JoinHandle<()>) {
     let bar = if !hidden && io::stderr().is_terminal() {
         ProgressBar::new(0).with_style(
             ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} {msg} ({elapsed})")

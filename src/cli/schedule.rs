@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::BadInput;
 use super::output::{Format, Listing, print_json, print_listing};
+use crate::model::CityClock;
 use crate::schedule::{self, RunError, RunOptions, Schedule, Trigger};
 use crate::store::{ScheduleRunRecord, Store};
 
@@ -24,8 +25,7 @@ struct JobRow {
 }
 
 fn time_cell(at: Option<DateTime<Utc>>) -> String {
-    at.map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_else(|| "-".into())
+    at.map(|t| CityClock::default().format_second(t)).unwrap_or_else(|| "-".into())
 }
 
 impl Listing for JobRow {
@@ -87,13 +87,13 @@ async fn schedule_for(store: &Store, file: Option<&Path>) -> anyhow::Result<Sche
 }
 
 /// Reads and validates a schedule file.
-pub fn load_file(path: &Path) -> Result<Schedule, BadInput> {
+pub(super) fn load_file(path: &Path) -> Result<Schedule, BadInput> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| BadInput::new(format!("无法读取定时任务表 {}：{e}", path.display())))?;
     Schedule::parse(&text, &path.display().to_string()).map_err(|e| BadInput::new(e.to_string()))
 }
 
-pub async fn list(store: &Store, file: Option<&Path>, format: Format) -> anyhow::Result<()> {
+pub(super) async fn list(store: &Store, file: Option<&Path>, format: Format) -> anyhow::Result<()> {
     let schedule = schedule_for(store, file).await?;
     let runs = store.schedule_runs(None, 1_000).await?;
     let now = Utc::now();
@@ -117,14 +117,19 @@ pub async fn list(store: &Store, file: Option<&Path>, format: Format) -> anyhow:
     Ok(())
 }
 
-pub async fn history(store: &Store, job: Option<&str>, limit: usize, format: Format) -> anyhow::Result<()> {
+pub(super) async fn history(
+    store: &Store,
+    job: Option<&str>,
+    limit: usize,
+    format: Format,
+) -> anyhow::Result<()> {
     let runs = store.schedule_runs(job, limit).await?;
     print_listing(&runs, format, &mut io::stdout().lock())?;
     Ok(())
 }
 
 /// Runs one job now (recorded as a manual run); refused while another run of it is going.
-pub async fn run(
+pub(super) async fn run(
     store: &Store,
     name: &str,
     file: Option<&Path>,
@@ -215,7 +220,7 @@ pub enum ScheduleCommand {
 }
 
 /// Runs a `schedule` subcommand.
-pub async fn dispatch(store: &Store, command: ScheduleCommand) -> anyhow::Result<()> {
+pub(super) async fn dispatch(store: &Store, command: ScheduleCommand) -> anyhow::Result<()> {
     match command {
         ScheduleCommand::List { schedule, format } => {
             list(store, schedule.as_deref(), Format::resolve(format)).await
@@ -231,7 +236,7 @@ pub async fn dispatch(store: &Store, command: ScheduleCommand) -> anyhow::Result
 
 /// Starts the scheduler for `gongkai serve`. `--schedule FILE` is validated and saved as the
 /// schedule in force (so the dashboard shows it and every instance uses it).
-pub async fn start_scheduler(
+pub(super) async fn start_scheduler(
     store: &Store,
     file: Option<&Path>,
     allow_private: bool,

@@ -22,7 +22,7 @@ struct ImportReport<'a> {
     replaced: usize,
 }
 
-pub async fn import(store: &Store, file: &Path, format: Format) -> anyhow::Result<()> {
+pub(super) async fn import(store: &Store, file: &Path, format: Format) -> anyhow::Result<()> {
     let shown = file.display().to_string();
     let bytes = std::fs::read(file).map_err(|e| BadInput::new(format!("无法读取文件 {shown}：{e}")))?;
     let units: HashSet<OrgCode> = store.units().await?.into_iter().map(|u| u.code).collect();

@@ -64,7 +64,7 @@ struct ProblemJson<'a> {
     message: &'a str,
 }
 
-pub async fn import(store: &Store, file: &Path, format: Format) -> anyhow::Result<()> {
+pub(super) async fn import(store: &Store, file: &Path, format: Format) -> anyhow::Result<()> {
     let shown = file.display().to_string();
     let bytes = std::fs::read(file).map_err(|e| BadInput::new(format!("无法读取文件 {shown}：{e}")))?;
     let spinner = ProgressBar::new_spinner().with_message(format!("校验 {shown}"));
@@ -162,7 +162,7 @@ pub(super) fn report_rejection(file: &str, rejected: &Rejected, format: Format) 
     BadInput::silent().into()
 }
 
-pub async fn list(
+pub(super) async fn list(
     store: &Store,
     kind: Option<UnitKind>,
     parent: Option<&str>,
@@ -188,7 +188,7 @@ struct UnitDetail {
     children: Vec<String>,
 }
 
-pub async fn show(store: &Store, code: &str, format: Format) -> anyhow::Result<()> {
+pub(super) async fn show(store: &Store, code: &str, format: Format) -> anyhow::Result<()> {
     let code = parse_code(code)?;
     let Some(unit) = store.unit(&code).await? else {
         return Err(BadInput::new(format!("未找到代码为 {code} 的单位")).into());

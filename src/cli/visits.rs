@@ -10,8 +10,8 @@ use super::output::{Format, print_json};
 use super::units::report_rejection;
 use super::{BadInput, actor};
 use crate::inspection::{self, VisitContext};
-use crate::model::OrgCode;
-use crate::rules::RuleSet;
+use crate::model::{CityClock, OrgCode};
+use crate::rules::{RuleSet, shipped};
 use crate::store::{AuditEntry, Store};
 
 #[derive(Serialize)]
@@ -22,7 +22,12 @@ struct ImportReport<'a> {
     findings: usize,
 }
 
-pub async fn import(store: &Store, file: &Path, rules: Option<&Path>, format: Format) -> anyhow::Result<()> {
+pub(super) async fn import(
+    store: &Store,
+    file: &Path,
+    rules: Option<&Path>,
+    format: Format,
+) -> anyhow::Result<()> {
     let shown = file.display().to_string();
     let bytes = std::fs::read(file).map_err(|e| BadInput::new(format!("无法读取文件 {shown}：{e}")))?;
     let rule_set = rules.map(load_rule_set).transpose()?;
@@ -32,7 +37,7 @@ pub async fn import(store: &Store, file: &Path, rules: Option<&Path>, format: Fo
         units: &units,
         existing: &existing,
         rules: rule_set.as_ref(),
-        today: inspection::today_in_city(),
+        today: CityClock::default().today(),
     };
     let parsed =
         inspection::read_visits(&bytes, context).map_err(|r| report_rejection(&shown, &r, format))?;
@@ -72,8 +77,13 @@ pub async fn import(store: &Store, file: &Path, rules: Option<&Path>, format: Fo
 /// Reads the rule set whose `field.*` checks a sheet may use; its problems exit with code 2.
 fn load_rule_set(path: &Path) -> anyhow::Result<RuleSet> {
     let shown = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| BadInput::new(format!("无法读取规则集 {shown}：{e}")))?;
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        // The shipped rule sets are usable by path even where the files are not on disk.
+        Err(e) => shipped::at_path(&shown)
+            .map(|file| file.text.to_string())
+            .ok_or_else(|| BadInput::new(format!("无法读取规则集 {shown}：{e}")))?,
+    };
     RuleSet::parse(&text, &shown).map_err(|error| {
         let mut err = io::stderr().lock();
         let _ = writeln!(err, "{shown}：{} 处错误", error.problems.len());

@@ -56,7 +56,7 @@ mod tests {
 
     #[test]
     fn ratio_days_and_minimum_follow_the_samples() {
-        let zone: Tz = "Asia/Shanghai".parse().expect("zone");
+        let zone = crate::model::CityClock::DEFAULT_ZONE;
         let mut samples = Vec::new();
         for day in 1..=7 {
             for hour in 0..20 {
@@ -71,7 +71,7 @@ mod tests {
 
     #[test]
     fn days_are_counted_in_the_local_time_zone() {
-        let zone: Tz = "Asia/Shanghai".parse().expect("zone");
+        let zone = crate::model::CityClock::DEFAULT_ZONE;
         // 15:00 and 17:00 UTC on the 1st are the 1st and the 2nd in Beijing.
         let samples =
             [ProbeSample { at: at(1, 15), failed: false }, ProbeSample { at: at(1, 17), failed: true }];

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use url::Url;
 
 use super::config::ConfigError;
-use super::guard::BlockedAddress;
+use super::guard::{BlockedAddress, ResolveFailed};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -85,14 +85,6 @@ impl FetchError {
             Self::Http { url, reason }
         }
     }
-}
-
-/// The system resolver could not resolve a name (as opposed to the guard refusing it).
-#[derive(Debug, thiserror::Error)]
-#[error("{host}：{source}")]
-pub(crate) struct ResolveFailed {
-    pub host: String,
-    pub source: std::io::Error,
 }
 
 /// The innermost cause is the one that says what happened ("Connection refused"); the outer

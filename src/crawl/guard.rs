@@ -9,8 +9,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::{Host, Url};
 
-use super::error::ResolveFailed;
-
 /// How many resolved addresses are kept per name; a resolver answer is small in practice, the
 /// cap only makes it bounded.
 const MAX_ADDRESSES: usize = 32;
@@ -75,6 +73,14 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 pub struct BlockedAddress {
     pub host: String,
     pub address: IpAddr,
+}
+
+/// The system resolver could not resolve a name (as opposed to the guard refusing it).
+#[derive(Debug, thiserror::Error)]
+#[error("{host}：{source}")]
+pub(crate) struct ResolveFailed {
+    pub host: String,
+    pub source: std::io::Error,
 }
 
 /// Refuses a URL whose host is a literal non-public IP address. Domain names are left to

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use tokio::sync::Semaphore;
 
 static PERMITS: LazyLock<Semaphore> =
-    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get)));
 
 /// Runs `parse` on a blocking thread once a parse slot is free. The error is a message for a
 /// finding or a log line: the parse panicked, or the runtime is shutting down.

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::config::FetchConfig;
 use super::frontier::FrontierConfig;
-use crate::model::UnitKind;
+use crate::model::{CityClock, UnitKind};
 
 /// The profile shipped with gongkai; used when no other file is given.
 pub const DEFAULT_PROFILE: &str = include_str!("../../crawlers/site.toml");
@@ -239,6 +239,14 @@ pub struct ProbeSettings {
     pub per_day: u32,
     pub window_days: u32,
     pub time_zone: String,
+    /// Retries of a probe's one request (default 0): retrying a 503 would hide the failure
+    /// the probe is there to count. Replaces `[fetch] max_retries` for probes.
+    #[serde(default)]
+    pub max_retries: u32,
+    /// Whether a probe also fetches as a search engine when `[spam.cloaking]` is enabled
+    /// (default no: the cloaking check belongs to the full crawl).
+    #[serde(default)]
+    pub cloaking: bool,
 }
 
 /// The whole profile.
@@ -283,6 +291,12 @@ impl SiteProfile {
     /// The profile shipped in `crawlers/site.toml`.
     pub fn builtin() -> Result<Self, ProfileError> {
         Self::parse(DEFAULT_PROFILE, DEFAULT_PROFILE_NAME)
+    }
+
+    /// The city's clock, in `[probe] time_zone` (validated on load; the documented default,
+    /// [`CityClock::DEFAULT_ZONE`], should the name somehow not parse).
+    pub fn clock(&self) -> CityClock {
+        CityClock::named(&self.probe.time_zone).unwrap_or_default()
     }
 
     pub fn load(path: &Path) -> Result<Self, ProfileError> {
@@ -456,6 +470,22 @@ fn parse_month_day(text: &str) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shipped_probe_settings_keep_probes_single_shot_in_the_default_zone() {
+        let profile = SiteProfile::builtin().expect("shipped profile is valid");
+        assert_eq!(profile.clock(), CityClock::default(), "the documented default is the shipped zone");
+        assert_eq!((profile.probe.max_retries, profile.probe.cloaking), (0, false));
+        let text = DEFAULT_PROFILE.replace("time_zone = \"Asia/Shanghai\"", "time_zone = \"Europe/London\"");
+        let london = SiteProfile::parse(&text, "test").expect("valid profile");
+        assert_eq!(london.clock(), CityClock::named("Europe/London").expect("zone"));
+        let lines = DEFAULT_PROFILE.lines();
+        let text: Vec<&str> = lines.filter(|l| *l != "max_retries = 0" && *l != "cloaking = false").collect();
+        assert_eq!(text.len() + 2, DEFAULT_PROFILE.lines().count(), "both keys were removed");
+        let text = text.join("\n");
+        let defaulted = SiteProfile::parse(&text, "test").expect("keys are optional");
+        assert_eq!(defaulted.probe, profile.probe, "omitted keys default to no retries, no cloaking");
+    }
 
     #[test]
     fn shipped_profile_loads_and_follows_the_national_rules() {

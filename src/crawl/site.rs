@@ -24,6 +24,7 @@ use super::frontier::{Admission, Frontier, normalize};
 use super::parse_pool;
 use super::profile::SiteProfile;
 use super::{BuildError, FetchConfig};
+use crate::model::check::{SITE_UNCHECKED, SITE_UNREACHABLE};
 use crate::model::{Finding, Metric, OrgCode, Unit};
 
 /// Live counters for a progress display; updated while sites are crawled.
@@ -132,11 +133,11 @@ fn probe_result(
     match fetched {
         Ok(page) if page.status < 500 => Ok(page),
         Ok(page) => Err(ctx.finding(
-            "site.unreachable",
+            &SITE_UNREACHABLE,
             Some(website),
             json!({ "status": page.status, "elapsed_ms": page.elapsed.as_millis() as u64 }),
         )),
-        Err(error) => Err(ctx.finding("site.unreachable", Some(website), json!({ "error": error }))),
+        Err(error) => Err(ctx.finding(&SITE_UNREACHABLE, Some(website), json!({ "error": error }))),
     }
 }
 
@@ -186,7 +187,7 @@ pub async fn crawl_site(env: &CrawlEnv, unit: &Unit, progress: &CrawlProgress) -
         // "nothing checked" must never read as "nothing wrong".
         progress.findings.fetch_add(1, Ordering::Relaxed);
         outcome.findings.push(ctx.finding(
-            "site.unchecked",
+            &SITE_UNCHECKED,
             None,
             json!({ "reason": "单位名录中未登记网站地址，网站各项检查均未能进行" }),
         ));
@@ -206,7 +207,7 @@ pub async fn crawl_site(env: &CrawlEnv, unit: &Unit, progress: &CrawlProgress) -
                 None => format!("HTTP {}", finding.detail["status"]),
             };
             let unchecked = ctx.finding(
-                "site.unchecked",
+                &SITE_UNCHECKED,
                 Some(website),
                 json!({ "reason": "网站首页无法访问，网站各项检查均未能进行", "error": error }),
             );
@@ -229,7 +230,7 @@ pub async fn crawl_site(env: &CrawlEnv, unit: &Unit, progress: &CrawlProgress) -
         // 未能核查 (issue #10): the site's time budget ran out before every page was read.
         let budget = env.profile.site_budget_secs;
         findings.push(ctx.finding(
-            "site.unchecked",
+            &SITE_UNCHECKED,
             Some(website),
             json!({ "reason": format!("网站检查超出时间预算（{budget} 秒），部分页面未能检查"),
                     "budget_secs": budget, "pages": crawl.pages }),
@@ -300,7 +301,7 @@ struct SiteCrawl<'a> {
     /// Consultation channels linked from the home page or the landing page.
     channels: Vec<Url>,
     findings: Vec<Finding>,
-    spam: Vec<checks::spam::Keyed>,
+    spam: Vec<checks::Keyed>,
     /// Phrases of an injection's shape seen so far, judged over the whole site at the end.
     injections: checks::injection::SiteInjections,
     broken: Vec<Finding>,

@@ -40,7 +40,7 @@ impl std::fmt::Debug for DemoAccount {
 }
 
 /// A random password from [`PASSWORD_ALPHABET`].
-pub fn random_password() -> String {
+pub(super) fn random_password() -> String {
     let mut rng = OsRng;
     (0..PASSWORD_CHARS)
         .map(|_| char::from(PASSWORD_ALPHABET[rng.gen_range(0..PASSWORD_ALPHABET.len())]))
@@ -48,7 +48,7 @@ pub fn random_password() -> String {
 }
 
 /// Creates the office, leader, inspector (in `group`) and unit (of `unit`) accounts.
-pub async fn create_accounts(
+pub(super) async fn create_accounts(
     store: &Store,
     group: &str,
     unit: &OrgCode,

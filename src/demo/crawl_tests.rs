@@ -15,6 +15,12 @@ use crate::crawl::Fetcher;
 use crate::crawl::catalogue::{CatalogueProgress, crawl_unit};
 use crate::crawl::profile::ColumnSpec;
 use crate::crawl::site::{CrawlEnv, CrawlProgress, crawl_site};
+use crate::model::check::{
+    CATALOGUE_CLASS_MISSING, CATALOGUE_INDEX_DUPLICATE, CATALOGUE_INDEX_INVALID, CATALOGUE_METADATA_MISSING,
+    CATALOGUE_STALE, CATALOGUE_UNCHECKED, CATALOGUE_UNREACHABLE, COLUMN_EMPTY, COLUMN_MISSING, COLUMN_STALE,
+    CONTENT_SPAM, HOME_STALE, IDENTITY_MISSING, INTERACTION_UNANSWERED, LINK_BROKEN, REPORT_ANNUAL_MISSING,
+    SITE_UNCHECKED, SITE_UNREACHABLE,
+};
 use crate::model::{Finding, Unit};
 
 /// Healthy units crawled besides every troubled one.
@@ -38,7 +44,7 @@ fn count(findings: &[Finding], check: &str) -> usize {
 fn expected_site(state: &UnitState, columns: &[ColumnSpec]) -> BTreeSet<&'static str> {
     let site = &state.site;
     if !state.availability.answers() {
-        return BTreeSet::from(["site.unreachable", "site.unchecked"]);
+        return BTreeSet::from([SITE_UNREACHABLE.id, SITE_UNCHECKED.id]);
     }
     let linked = &columns[..columns.len().saturating_sub(site.missing_columns)];
     let emptied = if site.empty_column { emptied_column(linked) } else { None };
@@ -46,15 +52,15 @@ fn expected_site(state: &UnitState, columns: &[ColumnSpec]) -> BTreeSet<&'static
     let stale = (0..site.stale_columns.min(linked.len()))
         .any(|c| Some(c) != emptied && linked[c].cadence.judges_content());
     [
-        ("home.stale", site.stale_home),
-        ("column.missing", site.missing_columns > 0),
-        ("column.empty", emptied.is_some()),
-        ("column.stale", stale),
-        ("link.broken", site.broken_links > 0),
-        ("content.spam", site.spam.is_some()),
-        ("identity.missing", !site.missing_identity.is_empty()),
-        ("report.annual_missing", site.no_annual_report),
-        ("interaction.unanswered", site.unanswered > 0),
+        (HOME_STALE.id, site.stale_home),
+        (COLUMN_MISSING.id, site.missing_columns > 0),
+        (COLUMN_EMPTY.id, emptied.is_some()),
+        (COLUMN_STALE.id, stale),
+        (LINK_BROKEN.id, site.broken_links > 0),
+        (CONTENT_SPAM.id, site.spam.is_some()),
+        (IDENTITY_MISSING.id, !site.missing_identity.is_empty()),
+        (REPORT_ANNUAL_MISSING.id, site.no_annual_report),
+        (INTERACTION_UNANSWERED.id, site.unanswered > 0),
     ]
     .into_iter()
     .filter_map(|(check, expected)| expected.then_some(check))
@@ -65,15 +71,15 @@ fn expected_site(state: &UnitState, columns: &[ColumnSpec]) -> BTreeSet<&'static
 fn expected_catalogue(state: &UnitState) -> BTreeSet<&'static str> {
     let catalogue = &state.catalogue;
     if !state.availability.answers() || catalogue.root_missing {
-        return BTreeSet::from(["catalogue.unreachable", "catalogue.unchecked"]);
+        return BTreeSet::from([CATALOGUE_UNREACHABLE.id, CATALOGUE_UNCHECKED.id]);
     }
     [
-        ("catalogue.unreachable", catalogue.broken_class),
-        ("catalogue.class_missing", catalogue.missing_classes > 0 || catalogue.empty_class),
-        ("catalogue.index_invalid", catalogue.invalid_index > 0),
-        ("catalogue.index_duplicate", catalogue.duplicate_index),
-        ("catalogue.metadata_missing", catalogue.metadata_missing > 0),
-        ("catalogue.stale", catalogue.stale),
+        (CATALOGUE_UNREACHABLE.id, catalogue.broken_class),
+        (CATALOGUE_CLASS_MISSING.id, catalogue.missing_classes > 0 || catalogue.empty_class),
+        (CATALOGUE_INDEX_INVALID.id, catalogue.invalid_index > 0),
+        (CATALOGUE_INDEX_DUPLICATE.id, catalogue.duplicate_index),
+        (CATALOGUE_METADATA_MISSING.id, catalogue.metadata_missing > 0),
+        (CATALOGUE_STALE.id, catalogue.stale),
     ]
     .into_iter()
     .filter_map(|(check, expected)| expected.then_some(check))
@@ -144,19 +150,19 @@ async fn every_unit_shows_exactly_its_planned_problems() {
             let cited = crawled
                 .site
                 .iter()
-                .any(|f| f.check == "content.spam" && f.detail.to_string().contains("bob最新官网"));
+                .any(|f| f.check == CONTENT_SPAM.id && f.detail.to_string().contains("bob最新官网"));
             assert!(cited, "{name}: the injected brand is not cited: {:#?}", crawled.site);
         }
         if state.availability.answers() {
             let site = &state.site;
-            assert_eq!(count(&crawled.site, "link.broken"), site.broken_links, "{name}");
-            assert_eq!(count(&crawled.site, "identity.missing"), site.missing_identity.len(), "{name}");
-            assert_eq!(count(&crawled.site, "interaction.unanswered"), site.unanswered, "{name}");
-            assert_eq!(count(&crawled.site, "column.missing"), site.missing_columns, "{name}");
+            assert_eq!(count(&crawled.site, LINK_BROKEN.id), site.broken_links, "{name}");
+            assert_eq!(count(&crawled.site, IDENTITY_MISSING.id), site.missing_identity.len(), "{name}");
+            assert_eq!(count(&crawled.site, INTERACTION_UNANSWERED.id), site.unanswered, "{name}");
+            assert_eq!(count(&crawled.site, COLUMN_MISSING.id), site.missing_columns, "{name}");
             let clean_catalogue = !state.catalogue.broken_class && !state.catalogue.root_missing;
             if clean_catalogue && units[unit].catalogue_url.is_some() && !state.catalogue.duplicate_index {
                 assert_eq!(
-                    count(&crawled.catalogue, "catalogue.index_invalid"),
+                    count(&crawled.catalogue, CATALOGUE_INDEX_INVALID.id),
                     state.catalogue.invalid_index,
                     "{name}"
                 );
@@ -194,6 +200,6 @@ async fn the_earlier_era_shows_the_earlier_state() {
     let before = crawl(&target, EARLIER_AS_OF).await;
     sites.world().set_era(Era::Current);
     let now = crawl(&target, CURRENT_AS_OF).await;
-    assert_eq!(count(&before.site, "link.broken"), plan.state(Era::Earlier, changed).site.broken_links);
-    assert_eq!(count(&now.site, "link.broken"), plan.state(Era::Current, changed).site.broken_links);
+    assert_eq!(count(&before.site, LINK_BROKEN.id), plan.state(Era::Earlier, changed).site.broken_links);
+    assert_eq!(count(&now.site, LINK_BROKEN.id), plan.state(Era::Current, changed).site.broken_links);
 }

@@ -5,14 +5,13 @@
 //! Built from the city plan, so that inspectors find fault mostly where the crawler does too:
 //! the troubled units get most visits and findings, a few healthy units get a clean visit.
 
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::plan::{Availability, CityPlan, Era};
 use crate::inspection::{ClaimRow, PlannedVisit, VisitKey, VisitMethod};
-use crate::model::{Finding, FindingStatus, OrgCode, SelfClaim, Source, Unit, UnitKind};
+use crate::model::{CityClock, Finding, FindingStatus, OrgCode, SelfClaim, Source, Unit, UnitKind};
 
 /// The inspector groups, each with its two inspectors.
 pub const GROUPS: [(&str, [&str; 2]); 4] = [
@@ -30,7 +29,7 @@ const SELF_ONLY: usize = 20;
 
 /// The `field.*` checks inspectors record, with the note an inspector would write. Every id is
 /// declared in one of the shipped rule sets (a test checks it).
-pub const FIELD_NOTES: [(&str, &str); 13] = [
+pub(super) const FIELD_NOTES: [(&str, &str); 13] = [
     ("field.no_staff", "信息公开工作由办公室人员兼管，未明确专人负责"),
     ("field.system_missing", "未建立保密审查制度"),
     ("field.paper_docs_late", "第三季度纸质文件未按时报送"),
@@ -87,7 +86,7 @@ const ITEMS: [SelfAssessmentItem; 4] = [
 
 /// The hand-made evidence of the demo city.
 #[derive(Debug, Clone)]
-pub struct Inspection {
+pub(super) struct Inspection {
     pub visits: Vec<PlannedVisit>,
     /// Each group with the units it visited (and is assigned), in group order.
     pub assignments: Vec<(String, Vec<OrgCode>)>,
@@ -103,7 +102,7 @@ pub struct NothingToInspect;
 
 /// Plans the visits (between `first_day` and `last_day`) and self-assessments (submitted the
 /// week before `last_day`) for `units` under `plan`.
-pub fn plan_inspection(
+pub(super) fn plan_inspection(
     units: &[Unit],
     plan: &CityPlan,
     first_day: NaiveDate,
@@ -286,7 +285,7 @@ fn submitted_at(last_day: NaiveDate, i: usize) -> DateTime<Utc> {
     let day = last_day - Days::new(1 + (i % 7) as u64);
     let time = NaiveTime::from_hms_opt(9 + (i % 8) as u32, 30, 0).unwrap_or(NaiveTime::MIN);
     let local = day.and_time(time);
-    Shanghai.from_local_datetime(&local).single().map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
+    CityClock::default().instant(local).unwrap_or_else(|| local.and_utc())
 }
 
 #[cfg(test)]
@@ -306,8 +305,8 @@ mod tests {
 
     #[test]
     fn every_field_check_is_declared_in_a_shipped_rule_set() {
-        let city = RuleSet::parse(crate::demo::CITY_RULES, "city").expect("city rules");
-        let website = RuleSet::parse(crate::demo::WEBSITE_RULES, "website").expect("website rules");
+        let city = RuleSet::parse(crate::demo::CITY_RULES.text, "city").expect("city rules");
+        let website = RuleSet::parse(crate::demo::WEBSITE_RULES.text, "website").expect("website rules");
         let (_, inspection) = inspection();
         for finding in inspection.visits.iter().flat_map(|v| &v.findings) {
             assert!(

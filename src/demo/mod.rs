@@ -43,17 +43,16 @@ use crate::jobs::{JobError, Progress};
 use crate::model::{Role, Unit};
 use crate::registry::{RegistryFile, RegistryRow, plan_import};
 use crate::rules::RuleSet;
+use crate::rules::shipped::{self, ShippedFile};
 use crate::store::{AuditEntry, Store, StoreError};
 use city::RegistryError;
 use inspection::NothingToInspect;
 use plan::{CityPlan, Era};
 
 /// The national website rule set, as shipped.
-pub const WEBSITE_RULES: &str = include_str!("../../scoring-rules/gov-website-2019.toml");
-pub const WEBSITE_RULES_NAME: &str = "scoring-rules/gov-website-2019.toml";
+pub const WEBSITE_RULES: ShippedFile = shipped::GOV_WEBSITE_2019;
 /// The reference city's yearly disclosure rule set, as shipped.
-pub const CITY_RULES: &str = include_str!("../../scoring-rules/city-disclosure-2009.toml");
-pub const CITY_RULES_NAME: &str = "scoring-rules/city-disclosure-2009.toml";
+pub const CITY_RULES: ShippedFile = shipped::CITY_DISCLOSURE_2009;
 
 /// The previous quarter's as-of day (only the website rule set is assessed then).
 pub const EARLIER_AS_OF: NaiveDate = date(2026, 8, 31);
@@ -145,8 +144,8 @@ pub(crate) fn new_plan(units: &[Unit]) -> Result<CityPlan, DemoError> {
     ))
 }
 
-fn rule_set(text: &str, name: &str) -> Result<RuleSet, DemoError> {
-    RuleSet::parse(text, name).map_err(|e| DemoError::Rules(name.to_owned(), e.to_string()))
+fn rule_set(file: ShippedFile) -> Result<RuleSet, DemoError> {
+    RuleSet::parse(file.text, file.path).map_err(|e| DemoError::Rules(file.path.to_owned(), e.to_string()))
 }
 
 /// Builds the demo city into `store`, which must hold no units yet. `progress` shows each
@@ -157,8 +156,8 @@ pub async fn build(store: &Store, progress: &Progress) -> Result<DemoCity, DemoE
     if existing > 0 {
         return Err(DemoError::StoreNotEmpty(existing));
     }
-    let website_rules = rule_set(WEBSITE_RULES, WEBSITE_RULES_NAME)?;
-    let city_rules = rule_set(CITY_RULES, CITY_RULES_NAME)?;
+    let website_rules = rule_set(WEBSITE_RULES)?;
+    let city_rules = rule_set(CITY_RULES)?;
     let units = city::registry_units()?;
     let plan = new_plan(&units)?;
     let inspection = inspection::plan_inspection(&units, &plan, VISITS_FROM, CURRENT_AS_OF - Days::new(1))?;
@@ -183,7 +182,7 @@ pub async fn build(store: &Store, progress: &Progress) -> Result<DemoCity, DemoE
     sites.world().set_era(Era::Earlier);
     let earlier_crawl = pipeline::crawl_city(store, &served, EARLIER_AS_OF, progress).await?;
     let mut cycles =
-        vec![pipeline::assess(store, &website_rules, WEBSITE_RULES, EARLIER_AS_OF, progress).await?];
+        vec![pipeline::assess(store, &website_rules, WEBSITE_RULES.text, EARLIER_AS_OF, progress).await?];
 
     // The current quarter, with the inspectors' visits and the units' self-assessments.
     sites.world().set_era(Era::Current);
@@ -207,10 +206,10 @@ pub async fn build(store: &Store, progress: &Progress) -> Result<DemoCity, DemoE
         .await?;
     progress.advance(1);
     let website_cycle =
-        pipeline::assess(store, &website_rules, WEBSITE_RULES, CURRENT_AS_OF, progress).await?;
+        pipeline::assess(store, &website_rules, WEBSITE_RULES.text, CURRENT_AS_OF, progress).await?;
     let current_cycle = website_cycle.cycle.clone();
     cycles.push(website_cycle);
-    cycles.push(pipeline::assess(store, &city_rules, CITY_RULES, CURRENT_AS_OF, progress).await?);
+    cycles.push(pipeline::assess(store, &city_rules, CITY_RULES.text, CURRENT_AS_OF, progress).await?);
     let audit = AuditEntry::new(DEMO_ACTOR, "cycle.set_current").target(current_cycle.clone());
     store.set_current_cycle(&current_cycle, audit).await.map_err(|e| DemoError::Cycle(e.to_string()))?;
 
@@ -281,8 +280,8 @@ mod tests {
 
     #[test]
     fn the_shipped_rule_sets_parse_and_the_dates_are_in_order() {
-        assert!(rule_set(WEBSITE_RULES, WEBSITE_RULES_NAME).is_ok());
-        assert!(rule_set(CITY_RULES, CITY_RULES_NAME).is_ok());
+        assert!(rule_set(WEBSITE_RULES).is_ok());
+        assert!(rule_set(CITY_RULES).is_ok());
         assert!(EARLIER_AS_OF < VISITS_FROM && VISITS_FROM < CURRENT_AS_OF);
     }
 }

@@ -15,7 +15,7 @@ use crate::store::Store;
 
 /// What the demo's notification step made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DemoNotice {
+pub(crate) struct DemoNotice {
     pub id: String,
     pub number: Option<String>,
     pub units: usize,
@@ -30,7 +30,7 @@ fn failed(error: impl std::fmt::Display) -> DemoError {
 
 /// Runs the notification loop once on `cycle` as of `today`, with the demo's office
 /// (`office`) and leader (`leader`) accounts.
-pub async fn publish_demo_notice(
+pub(crate) async fn publish_demo_notice(
     store: &Store,
     cycle: &str,
     today: NaiveDate,

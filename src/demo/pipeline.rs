@@ -19,7 +19,7 @@ use crate::store::Store;
 
 /// The notification step (issue #12); `build` calls `pipeline::notices::publish_demo_notice`.
 #[path = "notices.rs"]
-pub mod notices;
+pub(super) mod notices;
 
 /// Sites and catalogues crawled at the same time, and requests in flight in total.
 const CONCURRENT_SITES: usize = 64;
@@ -56,7 +56,7 @@ pub struct DemoCycle {
 }
 
 /// The shipped website profile with politeness lifted for the demo's own servers.
-pub fn site_profile() -> Result<SiteProfile, DemoError> {
+pub(super) fn site_profile() -> Result<SiteProfile, DemoError> {
     let mut profile = SiteProfile::builtin().map_err(|e| DemoError::Crawl(e.to_string()))?;
     profile.max_concurrent_sites = CONCURRENT_SITES;
     lift_politeness(&mut profile.fetch);
@@ -74,7 +74,7 @@ fn lift_politeness(fetch: &mut FetchConfig) {
 }
 
 /// The shipped catalogue profile with politeness lifted for the demo's own servers.
-pub fn catalogue_profile() -> Result<CatalogueProfile, DemoError> {
+pub(super) fn catalogue_profile() -> Result<CatalogueProfile, DemoError> {
     let mut profile = CatalogueProfile::builtin().map_err(|e| DemoError::Crawl(e.to_string()))?;
     profile.max_concurrent_units = CONCURRENT_SITES;
     lift_politeness(&mut profile.fetch);
@@ -82,7 +82,7 @@ pub fn catalogue_profile() -> Result<CatalogueProfile, DemoError> {
 }
 
 /// Crawls every unit's website and catalogue as of `day` and records both runs.
-pub async fn crawl_city(
+pub(super) async fn crawl_city(
     store: &Store,
     units: &[Unit],
     day: NaiveDate,
@@ -121,7 +121,7 @@ pub async fn crawl_city(
 
 /// Scores every unit under `rules` as of `day` and saves the cycle `RULESET-DATE`, ranked
 /// against the previous cycle of the same rule set.
-pub async fn assess(
+pub(super) async fn assess(
     store: &Store,
     rules: &RuleSet,
     source: &str,

@@ -13,14 +13,14 @@ use rand::{Rng, SeedableRng};
 use crate::model::{Unit, UnitKind};
 
 /// The seed of the demo city. Changing it changes which units carry which problems.
-pub const SEED: u64 = 20_091_231;
+pub(super) const SEED: u64 = 20_091_231;
 
 /// Share of units in the troubled pool, in eighths (3/8 ≈ 100 of 268).
 const TROUBLED_EIGHTHS: usize = 3;
 
 /// The two moments the demo city is observed at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Era {
+pub(crate) enum Era {
     /// The previous quarter: only the website rule set is assessed then.
     Earlier,
     /// The current quarter: both rule sets.
@@ -29,7 +29,7 @@ pub enum Era {
 
 /// How a site answers at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Availability {
+pub(crate) enum Availability {
     #[default]
     Up,
     /// Answers every request, but only after a short delay.
@@ -45,14 +45,14 @@ pub enum Availability {
 
 impl Availability {
     /// The site answers requests at all (slowly or not).
-    pub fn answers(self) -> bool {
+    pub(crate) fn answers(self) -> bool {
         matches!(self, Availability::Up | Availability::Slow)
     }
 }
 
 /// The techniques of `content.spam` the demo shows, one unit each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Spam {
+pub(crate) enum Spam {
     /// Gambling words in the footer, next to markup written as text.
     Lexicon,
     /// A hidden link whose text is a `<script>` tag and bold markup (shown escaped or not at all).
@@ -71,7 +71,7 @@ pub enum Spam {
 }
 
 impl Spam {
-    pub const ALL: [Spam; 8] = [
+    pub(crate) const ALL: [Spam; 8] = [
         Spam::Lexicon,
         Spam::HiddenLink,
         Spam::HiddenFrame,
@@ -86,7 +86,7 @@ impl Spam {
 /// Problems of one website. Counts refer to the unit kind's required columns and the profile's
 /// identity items, in profile order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SiteDefects {
+pub(crate) struct SiteDefects {
     pub stale_home: bool,
     /// The first N required columns are past their cadence.
     pub stale_columns: usize,
@@ -106,7 +106,7 @@ pub struct SiteDefects {
 
 /// Problems of one disclosure catalogue.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CatalogueDefects {
+pub(crate) struct CatalogueDefects {
     /// The catalogue root answers 404.
     pub root_missing: bool,
     /// One class page answers 500.
@@ -129,7 +129,7 @@ pub struct CatalogueDefects {
 
 /// One unit's website and catalogue in one era.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UnitState {
+pub(crate) struct UnitState {
     pub availability: Availability,
     pub site: SiteDefects,
     pub catalogue: CatalogueDefects,
@@ -137,7 +137,7 @@ pub struct UnitState {
 
 impl UnitState {
     /// Nothing wrong that a crawl could find (a slow site is still a healthy one).
-    pub fn is_healthy(&self) -> bool {
+    pub(crate) fn is_healthy(&self) -> bool {
         self.availability.answers()
             && self.site == SiteDefects::default()
             && self.catalogue == CatalogueDefects::default()
@@ -146,7 +146,7 @@ impl UnitState {
 
 /// The whole city's states, by unit index (registry order), for both eras.
 #[derive(Debug, Clone)]
-pub struct CityPlan {
+pub(crate) struct CityPlan {
     current: Vec<UnitState>,
     earlier: Vec<UnitState>,
     /// Units that carry problems now, in seeded order.
@@ -167,7 +167,7 @@ impl CityPlan {
     /// Plans the city for `units` (registry order). `columns` and `classes` give how many
     /// required columns and catalogue classes a unit kind owes; `identity_items` how many footer
     /// items the profile requires.
-    pub fn new(
+    pub(crate) fn new(
         units: &[Unit],
         columns: impl Fn(UnitKind) -> usize,
         classes: impl Fn(UnitKind) -> usize,
@@ -193,7 +193,7 @@ impl CityPlan {
         CityPlan { current, earlier, troubled: troubled.to_vec(), healthy: healthy.to_vec() }
     }
 
-    pub fn state(&self, era: Era, unit: usize) -> &UnitState {
+    pub(crate) fn state(&self, era: Era, unit: usize) -> &UnitState {
         let states = match era {
             Era::Earlier => &self.earlier,
             Era::Current => &self.current,
@@ -202,12 +202,12 @@ impl CityPlan {
     }
 
     /// Units with problems now, in seeded order.
-    pub fn troubled(&self) -> &[usize] {
+    pub(crate) fn troubled(&self) -> &[usize] {
         &self.troubled
     }
 
     /// Units without problems now, in seeded order.
-    pub fn healthy(&self) -> &[usize] {
+    pub(crate) fn healthy(&self) -> &[usize] {
         &self.healthy
     }
 }

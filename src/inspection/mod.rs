@@ -29,9 +29,3 @@ fn registered_unit(
         Err(format!("单位 {code} 未登记，请先用 gongkai units import 导入"))
     }
 }
-
-/// Today in the reference city's time zone: what "not in the future" means for a date an
-/// inspector or a unit writes down.
-pub fn today_in_city() -> chrono::NaiveDate {
-    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
-}

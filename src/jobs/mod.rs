@@ -12,8 +12,7 @@ mod store_tests;
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
+use chrono::{DateTime, NaiveDate, Utc};
 
 pub use assess::{AssessOutcome, AssessRequest, assess};
 pub use crawl::{
@@ -23,7 +22,7 @@ pub use crawl::{
 pub use probe::{ProbeRound, ProbeRow, ProbeSummary, jitter, probe_sites};
 pub use progress::{JobState, Progress, ProgressSnapshot};
 
-use crate::model::{OrgCode, Unit};
+use crate::model::{CityClock, OrgCode, Unit};
 use crate::store::{Store, StoreError};
 
 /// Why a job could not run or did not finish.
@@ -45,15 +44,15 @@ pub fn crawl_instant(raw: Option<&str>) -> Result<(NaiveDate, DateTime<Utc>), Jo
     match raw.map(str::trim).filter(|r| !r.is_empty()) {
         None => {
             let now = Utc::now();
-            Ok((now.with_timezone(&Shanghai).date_naive(), now))
+            Ok((CityClock::default().date_of(now), now))
         }
         Some(raw) => {
             let day = parse_day(raw)?;
             let noon = day
                 .and_hms_opt(12, 0, 0)
-                .and_then(|t| Shanghai.from_local_datetime(&t).single())
+                .and_then(|t| CityClock::default().instant(t))
                 .ok_or_else(|| JobError::BadInput(format!("日期 {day} 超出范围")))?;
-            Ok((day, noon.with_timezone(&Utc)))
+            Ok((day, noon))
         }
     }
 }
@@ -62,14 +61,13 @@ pub fn crawl_instant(raw: Option<&str>) -> Result<(NaiveDate, DateTime<Utc>), Jo
 /// evidence observed up to the end of that day counts.
 pub fn assessment_cutoff(raw: Option<&str>) -> Result<(NaiveDate, DateTime<Utc>), JobError> {
     let day = match raw.map(str::trim).filter(|r| !r.is_empty()) {
-        None => Utc::now().with_timezone(&Shanghai).date_naive(),
+        None => CityClock::default().today(),
         Some(raw) => parse_day(raw)?,
     };
     let end = day
         .succ_opt()
-        .and_then(|next| next.and_hms_opt(0, 0, 0))
-        .and_then(|midnight| Shanghai.from_local_datetime(&midnight).single())
-        .map(|local| local.with_timezone(&Utc) - chrono::Duration::milliseconds(1))
+        .and_then(|next| CityClock::default().start_of(next))
+        .map(|midnight| midnight - chrono::Duration::milliseconds(1))
         .ok_or_else(|| JobError::BadInput(format!("日期 {day} 超出范围")))?;
     Ok((day, end))
 }

@@ -72,10 +72,10 @@ pub fn jitter(code: &str, spread: Duration) -> Duration {
 /// Probes the units, stores one sample each, and records the run with the failures as
 /// `site.unreachable` findings and the availability metrics computed from the stored samples.
 pub async fn probe_sites(store: &Store, mut round: ProbeRound) -> Result<ProbeSummary, JobError> {
-    // A probe is one request under the timeout: retrying a 503 would hide the failure it is
-    // there to count, and the search-engine fetch belongs to the full crawl.
-    round.profile.fetch.max_retries = 0;
-    round.profile.spam.cloaking.enabled = false;
+    // A probe is one request under the timeout; the profile's `[probe]` says how it differs
+    // from a full crawl's fetch (by default: no retries, no search-engine fetch).
+    round.profile.fetch.max_retries = round.profile.probe.max_retries;
+    round.profile.spam.cloaking.enabled &= round.profile.probe.cloaking;
     let zone: Tz = round
         .profile
         .probe

@@ -5,12 +5,13 @@ use chrono::{TimeZone, Utc};
 
 use super::{AssessRequest, JobError, Progress, assess, assessment_cutoff, select_units};
 use crate::assess::LaggardCriteria;
+use crate::model::check::{CONTENT_SPAM, LINK_BROKEN};
 use crate::model::{CrawlKind, Finding, FindingStatus, OrgCode, Source, synthetic_credit_code};
 use crate::registry::{plan_import, read_registry};
 use crate::rules::RuleSet;
 use crate::store::{AuditEntry, CrawlRunRecord, Store};
 
-const RULES: &str = include_str!("../../scoring-rules/gov-website-2019.toml");
+const RULES: &str = crate::rules::shipped::GOV_WEBSITE_2019.text;
 
 fn code(n: u32) -> OrgCode {
     synthetic_credit_code("450100", n).expect("valid code")
@@ -51,10 +52,10 @@ async fn seeded_store() -> Store {
         stats: serde_json::json!({}),
     };
     let findings = [
-        finding(1, "content.spam"),
-        finding(2, "link.broken"),
-        finding(2, "link.broken"),
-        finding(2, "link.broken"),
+        finding(1, CONTENT_SPAM.id),
+        finding(2, LINK_BROKEN.id),
+        finding(2, LINK_BROKEN.id),
+        finding(2, LINK_BROKEN.id),
     ];
     store.record_crawl_run(&run, &findings, &[]).await.expect("record run");
     store

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::OrgCode;
 
 /// A role decides what an account sees and may change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// The disclosure office (领导小组办公室): manages everything.
@@ -60,7 +62,7 @@ impl FromStr for Role {
 }
 
 /// An account as the rest of the program sees it: never with its password hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Account {
     pub username: String,
     pub role: Role,

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::OrgCode;
 
 /// Who observed a finding. Rule sets weigh sources and decide which wins on disagreement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// The website and catalogue crawlers.
@@ -99,7 +101,7 @@ impl CrawlKind {
 }
 
 /// Where a finding stands in the rectification loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FindingStatus {
     #[default]
@@ -116,7 +118,7 @@ pub enum FindingStatus {
 
 /// One observed problem. `check` is a stable id from the check vocabulary
 /// (`site.unreachable`, `catalogue.index_invalid`, …) or a rule set's `field.*` id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     /// The store's id, once stored (explanations cite it).
     pub id: Option<String>,

@@ -3,7 +3,8 @@
 
 mod account;
 mod catalogue;
-mod check;
+pub mod check;
+mod clock;
 mod evidence;
 mod org_code;
 mod rectification;
@@ -12,7 +13,8 @@ mod unit;
 
 pub use account::{Account, AccountError, MIN_PASSWORD_CHARS, Role};
 pub use catalogue::CatalogueEntry;
-pub use check::{CHECKS, CheckInfo, MISSING_EVIDENCE_CHECKS, check_info, is_check_id, is_missing_evidence};
+pub use check::{CHECKS, Check, MISSING_EVIDENCE_CHECKS, check_info, is_check_id, is_missing_evidence};
+pub use clock::CityClock;
 pub use evidence::{CrawlKind, Finding, FindingStatus, Metric, SelfClaim, Source, UnitEvidence};
 pub use org_code::{
     OrgCode, OrgCodeError, credit_check_character, organisation_check_character, synthetic_credit_code,

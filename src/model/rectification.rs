@@ -25,7 +25,9 @@ pub enum RectificationSide {
 }
 
 /// One move in the rectification loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RectificationAction {
     /// Unit: the problem is fixed (open or confirmed → rectified).
@@ -175,7 +177,7 @@ pub fn status_label_zh(status: FindingStatus) -> &'static str {
 }
 
 /// One recorded move: who moved a finding from which status to which, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FindingEvent {
     /// The finding's id as text (`finding:…`).
     pub finding: String,

@@ -10,7 +10,7 @@ use super::Finding;
 const MAX_ERROR_CHARS: usize = 300;
 
 /// One scope of a unit that could not be checked, as the finding that recorded it says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Unchecked {
     /// The missing-evidence check, e.g. `site.unchecked`.
     pub check: String,

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::OrgCode;
 
 /// The kind of a unit decides which catalogue classes and website columns it owes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum UnitKind {
     /// City government department (市直部门).
@@ -92,7 +94,7 @@ impl fmt::Display for UnitKind {
 
 /// One registered unit. The field names are the registry CSV's columns and the stable
 /// JSON names of `gongkai units list --format json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Unit {
     pub code: OrgCode,
     pub name: String,

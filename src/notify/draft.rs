@@ -4,11 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::template::{NoticeTemplate, fill};
-use crate::model::{Finding, FindingStatus, OrgCode, check_info};
+use crate::model::{CityClock, Finding, FindingStatus, OrgCode, check_info};
 use crate::store::{NewNotice, NoticeFinding, NoticeSection, NoticeUnit, Store, StoreError};
 
 /// At most this many findings are named per unit (the worst first is the explanation's order).
@@ -19,15 +18,12 @@ const EVIDENCE_CHARS: usize = 160;
 /// The end (23:59:59 in Beijing) of the day `days` after `today`.
 pub fn deadline_after(today: NaiveDate, days: u32) -> DateTime<Utc> {
     let day = today + chrono::Duration::days(i64::from(days));
-    day.and_hms_opt(23, 59, 59)
-        .and_then(|t| Shanghai.from_local_datetime(&t).single())
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(Utc::now)
+    day.and_hms_opt(23, 59, 59).and_then(|t| CityClock::default().instant(t)).unwrap_or_else(Utc::now)
 }
 
 /// "2027年1月5日".
 pub fn day_zh(at: DateTime<Utc>) -> String {
-    let d = at.with_timezone(&Shanghai).date_naive();
+    let d = CityClock::default().date_of(at);
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 

@@ -90,7 +90,7 @@ pub async fn draft(
     template: &NoticeTemplate,
 ) -> Result<Notice, NotifyError> {
     require_role(store, by, &[Role::Office], "起草通报").await?;
-    let today = crate::inspection::today_in_city();
+    let today = crate::model::CityClock::default().today();
     let Some(new) = build_draft(store, cycle, by, template, today).await? else {
         return Err(NotifyError::BadInput(format!("周期“{cycle}”没有排名结果；请先运行 gongkai assess")));
     };
@@ -181,9 +181,9 @@ pub async fn publish(
         let mail = compose(&notice, &unit.name, &address, &pdf_bytes)?;
         let outcome = send_with_retries(mailer.as_ref(), &mail).await;
         if outcome.is_ok() {
-            sent += 1
+            sent += 1;
         } else {
-            failed += 1
+            failed += 1;
         }
         store.record_email_delivery(&notice.id, &unit.unit, &address, outcome).await?;
     }

@@ -114,7 +114,7 @@ impl NoticeTemplate {
             return Err(error("至少一节的 text 须含 {unit_list}（被通报单位列表的位置）".into()));
         }
         for (index, criterion) in file.criterion.iter().enumerate() {
-            let empty = |v: &Option<String>| v.as_deref().is_none_or(|t| t.is_empty());
+            let empty = |v: &Option<String>| v.as_deref().is_none_or(str::is_empty);
             if empty(&criterion.starts_with) && empty(&criterion.contains) {
                 return Err(error(format!("第 {} 个 criterion 须设置 match 或 contains", index + 1)));
             }

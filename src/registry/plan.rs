@@ -92,8 +92,11 @@ fn cycle_problems(
                 if cycle.iter().all(|c| !reported.contains(c)) {
                     reported.extend(cycle.iter().copied());
                     let line = cycle.iter().filter_map(|c| in_file.get(c)).min().copied().unwrap_or(row.line);
-                    let chain: Vec<String> =
-                        cycle.iter().chain(std::iter::once(&cycle[0])).map(|c| c.to_string()).collect();
+                    let chain: Vec<String> = cycle
+                        .iter()
+                        .chain(std::iter::once(&cycle[0]))
+                        .map(std::string::ToString::to_string)
+                        .collect();
                     problems.push(RowProblem::new(
                         line,
                         "parent_code",

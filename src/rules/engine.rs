@@ -17,7 +17,13 @@ use super::expr::Expr;
 use super::spec::{Component, ComponentBasis, Indicator, Line, LineRule, NaMethod};
 use super::validate::Validated;
 
-pub fn score(rs: &Validated, hash: &str, unit: &Unit, evidence: &UnitEvidence, as_of: NaiveDate) -> Score {
+pub(super) fn score(
+    rs: &Validated,
+    hash: &str,
+    unit: &Unit,
+    evidence: &UnitEvidence,
+    as_of: NaiveDate,
+) -> Score {
     let mut warnings = Vec::new();
     if !rs.meta.applies_to.contains(&unit.kind) {
         warnings.push(format!("本规则集不适用于“{}”类单位", unit.kind.label_zh()));

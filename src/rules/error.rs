@@ -41,22 +41,22 @@ fn render(problems: &[Problem]) -> String {
 
 /// Turns byte offsets into line/column positions of one text.
 #[derive(Debug, Clone)]
-pub struct Locator<'a> {
+pub(super) struct Locator<'a> {
     origin: &'a str,
     text: &'a str,
 }
 
 impl<'a> Locator<'a> {
-    pub fn new(origin: &'a str, text: &'a str) -> Self {
+    pub(super) fn new(origin: &'a str, text: &'a str) -> Self {
         Self { origin, text }
     }
 
-    pub fn text(&self) -> &'a str {
+    pub(super) fn text(&self) -> &'a str {
         self.text
     }
 
     /// 1-based line and character column of a byte offset (clamped to the text).
-    pub fn position(&self, offset: usize) -> (usize, usize) {
+    pub(super) fn position(&self, offset: usize) -> (usize, usize) {
         let mut offset = offset.min(self.text.len());
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
@@ -68,7 +68,12 @@ impl<'a> Locator<'a> {
         (line, column)
     }
 
-    pub fn problem(&self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) -> Problem {
+    pub(super) fn problem(
+        &self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Problem {
         let (line, column) = self.position(span.start);
         Problem { origin: self.origin.to_string(), line, column, key: key.into(), message: message.into() }
     }
@@ -76,22 +81,22 @@ impl<'a> Locator<'a> {
 
 /// Collects problems while validation carries on, so one run reports all of them.
 #[derive(Debug)]
-pub struct Problems<'a> {
+pub(super) struct Problems<'a> {
     pub at: Locator<'a>,
     pub list: Vec<Problem>,
 }
 
 impl<'a> Problems<'a> {
-    pub fn new(at: Locator<'a>) -> Self {
+    pub(super) fn new(at: Locator<'a>) -> Self {
         Self { at, list: Vec::new() }
     }
 
-    pub fn push(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn push(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
         let problem = self.at.problem(span, key, message);
         self.list.push(problem);
     }
 
-    pub fn into_result<T>(mut self, value: T) -> Result<T, RuleSetError> {
+    pub(super) fn into_result<T>(mut self, value: T) -> Result<T, RuleSetError> {
         if self.list.is_empty() {
             Ok(value)
         } else {

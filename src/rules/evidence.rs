@@ -16,11 +16,11 @@ use super::spec::{Counter, SourcePolicy};
 use super::validate::Validated;
 
 /// All sources, in the order used after a rule set's own precedence list.
-pub const ALL_SOURCES: [Source; 3] = [Source::Inspector, Source::Crawler, Source::SelfReported];
+pub(super) const ALL_SOURCES: [Source; 3] = [Source::Inspector, Source::Crawler, Source::SelfReported];
 
 /// The findings that count at all: this unit's, a counted status, observed by the as-of
 /// day and within the rule set's window. Sorted into a canonical order.
-pub fn counted<'e>(
+pub(super) fn counted<'e>(
     rs: &Validated,
     unit: &Unit,
     evidence: &'e UnitEvidence,
@@ -51,7 +51,7 @@ fn canonical(
 
 /// The findings one assessment method sees: per check, those of the winning source.
 #[derive(Debug, Default)]
-pub struct View<'e> {
+pub(super) struct View<'e> {
     by_check: BTreeMap<&'e str, (Source, Vec<&'e Finding>)>,
     /// Checks where a lower-precedence source's findings were set aside.
     pub overruled: Vec<(String, Source, Source)>,
@@ -61,7 +61,7 @@ impl<'e> View<'e> {
     /// Keeps the allowed sources; where several report the same check, only the first in
     /// the rule set's precedence counts (no double counting, and e.g. an inspector on
     /// site overrules the crawler).
-    pub fn new(findings: &[&'e Finding], allowed: &[Source], policy: &SourcePolicy) -> Self {
+    pub(super) fn new(findings: &[&'e Finding], allowed: &[Source], policy: &SourcePolicy) -> Self {
         let mut grouped: BTreeMap<&'e str, BTreeMap<Source, Vec<&'e Finding>>> = BTreeMap::new();
         for f in findings.iter().filter(|f| allowed.contains(&f.source)) {
             grouped.entry(f.check.as_str()).or_default().entry(f.source).or_default().push(f);
@@ -82,7 +82,7 @@ impl<'e> View<'e> {
     }
 
     /// The findings behind `count.NAME`: a check id or a counter.
-    pub fn findings(&self, name: &str, counters: &[Counter], as_of: NaiveDate) -> Vec<&'e Finding> {
+    pub(super) fn findings(&self, name: &str, counters: &[Counter], as_of: NaiveDate) -> Vec<&'e Finding> {
         if let Some(counter) = counters.iter().find(|c| c.name == name) {
             let base = self.by_check.get(counter.check.as_str()).map(|(_, l)| l.as_slice()).unwrap_or(&[]);
             return base
@@ -105,7 +105,7 @@ impl<'e> View<'e> {
 
 /// The expression context of one view, and how each value came about (for citations).
 #[derive(Debug)]
-pub struct Context<'e> {
+pub(super) struct Context<'e> {
     pub env: Env,
     pub view: View<'e>,
     defaulted: Vec<String>,
@@ -115,7 +115,7 @@ pub struct Context<'e> {
 }
 
 impl<'e> Context<'e> {
-    pub fn new(
+    pub(super) fn new(
         rs: &Validated,
         unit: &Unit,
         evidence: &UnitEvidence,
@@ -147,14 +147,14 @@ impl<'e> Context<'e> {
         Self { env, view, defaulted, labels, as_of }
     }
 
-    pub fn number(&self, name: &str) -> Decimal {
+    pub(super) fn number(&self, name: &str) -> Decimal {
         match self.env.get(name) {
             Some(super::expr::Value::Number(n)) => *n,
             _ => Decimal::ZERO,
         }
     }
 
-    pub fn cite_value(&self, name: &str) -> Cited {
+    pub(super) fn cite_value(&self, name: &str) -> Cited {
         Cited::Value {
             name: name.to_string(),
             label: self.labels.get(name).cloned().unwrap_or_default(),
@@ -163,13 +163,13 @@ impl<'e> Context<'e> {
         }
     }
 
-    pub fn cite_findings(&self, count_name: &str, counters: &[Counter]) -> Vec<Cited> {
+    pub(super) fn cite_findings(&self, count_name: &str, counters: &[Counter]) -> Vec<Cited> {
         self.view.findings(count_name, counters, self.as_of).into_iter().map(cite_finding).collect()
     }
 
     /// Citations for every variable an expression read: the value, and for counts the
     /// findings behind them.
-    pub fn cite_refs(&self, refs: &[String], counters: &[Counter]) -> Vec<Cited> {
+    pub(super) fn cite_refs(&self, refs: &[String], counters: &[Counter]) -> Vec<Cited> {
         let mut out = Vec::new();
         for name in refs.iter().filter(|n| n.as_str() != "kind") {
             out.push(self.cite_value(name));
@@ -181,7 +181,7 @@ impl<'e> Context<'e> {
     }
 }
 
-pub fn cite_finding(f: &Finding) -> Cited {
+pub(super) fn cite_finding(f: &Finding) -> Cited {
     Cited::Finding {
         id: f.id.clone(),
         check: f.check.clone(),

@@ -38,7 +38,7 @@ fn example_code() -> Option<OrgCode> {
 }
 
 /// Builds the unit and evidence an example describes.
-pub fn evidence_for(example: &Example, code: &OrgCode) -> (Unit, UnitEvidence) {
+pub(super) fn evidence_for(example: &Example, code: &OrgCode) -> (Unit, UnitEvidence) {
     let unit = Unit {
         code: code.clone(),
         name: "示例单位".to_string(),
@@ -80,7 +80,7 @@ pub fn evidence_for(example: &Example, code: &OrgCode) -> (Unit, UnitEvidence) {
     )
 }
 
-pub fn run(rules: &RuleSet, examples: &[Example]) -> Vec<ExampleOutcome> {
+pub(super) fn run(rules: &RuleSet, examples: &[Example]) -> Vec<ExampleOutcome> {
     examples.iter().map(|example| run_one(rules, example)).collect()
 }
 

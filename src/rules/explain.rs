@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Source, Unchecked};
 
@@ -63,22 +63,25 @@ impl Score {
     }
 }
 
-/// Stamped with the rule set's id, version and hash so a score is reproducible.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Stamped with the rule set's id, version and hash so a score is reproducible. Stored as
+/// JSON with the score and read back (the web's score page) with the same types.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
     pub rule_set: String,
     pub version: String,
     pub hash: String,
+    #[serde(default)]
     pub unit: String,
     pub as_of: NaiveDate,
     /// Things the reader should know that are not point changes (rule set out of force,
     /// an expression that could not be evaluated, findings ignored), in Chinese.
+    #[serde(default)]
     pub warnings: Vec<String>,
     pub root: Node,
 }
 
 /// What a node of the tree stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeKind {
     Assessment,
@@ -94,11 +97,15 @@ pub enum NodeKind {
     /// Under an indicator: evidence it depends on could not be collected (未能核查), so it
     /// scores zero. Cites the finding that recorded it.
     Unchecked,
+    /// Read back only: a kind this version does not know (a newer engine wrote the stored
+    /// tree). The engine never builds it.
+    #[serde(other)]
+    Unknown,
 }
 
 /// One node of the explanation tree. Point fields are present only where they mean
 /// something for the node's kind.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     pub kind: NodeKind,
     pub id: String,
@@ -120,11 +127,11 @@ pub struct Node {
     /// that over-claiming can be reported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claimed: Option<Decimal>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Cited>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Node>,
 }
 
@@ -166,7 +173,7 @@ impl Node {
 }
 
 /// A piece of evidence cited by a node.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Cited {
     Finding {
@@ -183,6 +190,7 @@ pub enum Cited {
         label: String,
         value: Decimal,
         /// The metric was not measured and its declared default was used.
+        #[serde(default)]
         defaulted: bool,
     },
     Claim {

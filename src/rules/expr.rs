@@ -18,7 +18,7 @@ use zen_expression::{Expression, compile_expression};
 
 /// A compiled expression with the variable names it reads.
 #[derive(Debug, Clone)]
-pub struct Expr {
+pub(super) struct Expr {
     source: Arc<str>,
     compiled: Expression<Standard>,
     refs: Vec<String>,
@@ -26,7 +26,7 @@ pub struct Expr {
 
 /// A value in an evaluation context.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
+pub(super) enum Value {
     Number(Decimal),
     Text(String),
 }
@@ -34,20 +34,20 @@ pub enum Value {
 /// The variables an expression may read, by dotted name (`count.content.spam`,
 /// `metric.site.failure_ratio`, `kind`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Env {
+pub(super) struct Env {
     values: BTreeMap<String, Value>,
 }
 
 impl Env {
-    pub fn set_number(&mut self, name: impl Into<String>, value: Decimal) {
+    pub(super) fn set_number(&mut self, name: impl Into<String>, value: Decimal) {
         self.values.insert(name.into(), Value::Number(value));
     }
 
-    pub fn set_text(&mut self, name: impl Into<String>, value: impl Into<String>) {
+    pub(super) fn set_text(&mut self, name: impl Into<String>, value: impl Into<String>) {
         self.values.insert(name.into(), Value::Text(value.into()));
     }
 
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub(super) fn get(&self, name: &str) -> Option<&Value> {
         self.values.get(name)
     }
 
@@ -68,7 +68,7 @@ impl Env {
 /// Why an expression could not be evaluated. Messages are Chinese: they end up in
 /// explanations and `rules check` output.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EvalError {
+pub(super) enum EvalError {
     #[error("表达式求值失败：{0}")]
     Failed(String),
     #[error("条件表达式的结果应为真或假，实际为{0}")]
@@ -79,7 +79,7 @@ pub enum EvalError {
 
 impl Expr {
     /// Compiles an expression; the error text (Chinese) is for the file's author.
-    pub fn compile(source: &str) -> Result<Self, String> {
+    pub(super) fn compile(source: &str) -> Result<Self, String> {
         if source.trim().is_empty() {
             return Err("表达式为空".to_string());
         }
@@ -134,13 +134,13 @@ impl Expr {
         Ok(Self { source: Arc::from(source), compiled, refs })
     }
 
-    pub fn source(&self) -> &str {
+    pub(super) fn source(&self) -> &str {
         &self.source
     }
 
     /// The dotted variable names the expression reads, sorted and unique. A name read
     /// through brackets (`count["x"]`) appears only as its first part.
-    pub fn refs(&self) -> &[String] {
+    pub(super) fn refs(&self) -> &[String] {
         &self.refs
     }
 
@@ -148,19 +148,19 @@ impl Expr {
         self.compiled.evaluate(env.to_variable()).map_err(|e| EvalError::Failed(e.to_string()))
     }
 
-    pub fn eval_bool(&self, env: &Env) -> Result<bool, EvalError> {
+    pub(super) fn eval_bool(&self, env: &Env) -> Result<bool, EvalError> {
         let value = self.run(env)?;
         value.as_bool().ok_or(EvalError::NotBool(type_zh(&value)))
     }
 
-    pub fn eval_number(&self, env: &Env) -> Result<Decimal, EvalError> {
+    pub(super) fn eval_number(&self, env: &Env) -> Result<Decimal, EvalError> {
         let value = self.run(env)?;
         value.as_number().ok_or(EvalError::NotNumber(type_zh(&value)))
     }
 }
 
 /// The type name `type_zh` gives a null result (a missing variable, or a division by zero).
-pub const NULL_ZH: &str = "空值（变量不存在或除以零？）";
+pub(super) const NULL_ZH: &str = "空值（变量不存在或除以零？）";
 
 fn type_zh(value: &Variable) -> &'static str {
     match value {

@@ -17,7 +17,7 @@ use toml::value::Datetime;
 /// `validate` (via the span), so `0.05` becomes exactly `Decimal 0.05` and never passes
 /// through a binary float. A quoted number (`"0.05"`) is accepted as well.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NumLit {
+pub(super) enum NumLit {
     /// A bare TOML integer or float: the literal text decides the value.
     Bare,
     /// A quoted decimal.
@@ -50,12 +50,12 @@ impl<'de> Deserialize<'de> for NumLit {
     }
 }
 
-pub type Num = Spanned<NumLit>;
-pub type Text = Spanned<String>;
+pub(super) type Num = Spanned<NumLit>;
+pub(super) type Text = Spanned<String>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRuleSet {
+pub(super) struct RawRuleSet {
     pub rule_set: Spanned<RawMeta>,
     #[serde(default)]
     pub grades: Vec<Spanned<RawGrade>>,
@@ -87,7 +87,7 @@ pub struct RawRuleSet {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawMeta {
+pub(super) struct RawMeta {
     pub id: Text,
     pub title: Text,
     pub version: Text,
@@ -105,21 +105,21 @@ pub struct RawMeta {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawGrade {
+pub(super) struct RawGrade {
     pub name: Text,
     pub min: Num,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawMetric {
+pub(super) struct RawMetric {
     pub title: Text,
     pub default: Num,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawCounter {
+pub(super) struct RawCounter {
     pub title: Text,
     pub check: Text,
     #[serde(default)]
@@ -132,7 +132,7 @@ pub struct RawCounter {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSources {
+pub(super) struct RawSources {
     #[serde(default)]
     pub counted_statuses: Option<Vec<Text>>,
     #[serde(default)]
@@ -145,7 +145,7 @@ pub struct RawSources {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawComponent {
+pub(super) struct RawComponent {
     pub id: Text,
     pub title: Text,
     pub weight: Num,
@@ -161,7 +161,7 @@ pub struct RawComponent {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawVeto {
+pub(super) struct RawVeto {
     pub id: Text,
     pub title: Text,
     pub when: Text,
@@ -171,7 +171,7 @@ pub struct RawVeto {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawIndicator {
+pub(super) struct RawIndicator {
     pub id: Text,
     pub title: Text,
     pub points: Num,
@@ -185,7 +185,7 @@ pub struct RawIndicator {
 /// `check` + `per_finding`, `metric` + `thresholds`, `formula`, or `when` + `points`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawLine {
+pub(super) struct RawLine {
     pub id: Text,
     pub title: Text,
     #[serde(default)]
@@ -208,20 +208,20 @@ pub struct RawLine {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawBand {
+pub(super) struct RawBand {
     pub at_least: Num,
     pub points: Num,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawNotApplicable {
+pub(super) struct RawNotApplicable {
     pub method: Text,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawBonus {
+pub(super) struct RawBonus {
     pub above: Num,
     pub max: Num,
     #[serde(default)]
@@ -230,7 +230,7 @@ pub struct RawBonus {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawExample {
+pub(super) struct RawExample {
     pub name: Text,
     #[serde(default)]
     pub kind: Option<Text>,
@@ -251,7 +251,7 @@ pub struct RawExample {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawExampleFinding {
+pub(super) struct RawExampleFinding {
     pub check: Text,
     #[serde(default)]
     pub source: Option<Text>,

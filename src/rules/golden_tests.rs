@@ -14,22 +14,22 @@ use crate::model::{
 
 use super::{Cited, NaMethod, NodeKind, RuleSet, Score};
 
-pub const GOV_WEBSITE: &str = include_str!("../../scoring-rules/gov-website-2019.toml");
-pub const CITY_2009: &str = include_str!("../../scoring-rules/city-disclosure-2009.toml");
+pub(super) const GOV_WEBSITE: &str = super::shipped::GOV_WEBSITE_2019.text;
+pub(super) const CITY_2009: &str = super::shipped::CITY_DISCLOSURE_2009.text;
 
-pub fn gov() -> RuleSet {
+pub(super) fn gov() -> RuleSet {
     RuleSet::parse(GOV_WEBSITE, "gov-website-2019.toml").unwrap_or_else(|e| panic!("{e}"))
 }
 
-pub fn city() -> RuleSet {
+pub(super) fn city() -> RuleSet {
     RuleSet::parse(CITY_2009, "city-disclosure-2009.toml").unwrap_or_else(|e| panic!("{e}"))
 }
 
-pub fn code() -> OrgCode {
+pub(super) fn code() -> OrgCode {
     synthetic_credit_code("450100", 7).expect("valid test code")
 }
 
-pub fn unit(kind: UnitKind) -> Unit {
+pub(super) fn unit(kind: UnitKind) -> Unit {
     Unit {
         code: code(),
         name: "测试单位".to_string(),

@@ -9,7 +9,7 @@
 //! format   the TOML structs, with spans     validate  raw → checked spec, every problem
 //! expr     zen-expression on Decimal        evidence  which findings count, as which source
 //! engine   vetoes, N/A, methods, caps, bonus explain  Score and its explanation tree
-//! examples embedded worked examples
+//! examples embedded worked examples         shipped   the rule sets compiled into the binary
 //! ```
 
 mod engine;
@@ -19,6 +19,7 @@ mod examples;
 mod explain;
 mod expr;
 mod format;
+pub mod shipped;
 mod spec;
 mod validate;
 

@@ -11,7 +11,7 @@ use crate::model::{FindingStatus, Source, UnitKind};
 use super::expr::Expr;
 
 #[derive(Debug, Clone)]
-pub struct Meta {
+pub(super) struct Meta {
     pub id: String,
     pub title: String,
     pub version: String,
@@ -39,13 +39,13 @@ impl InForce {
 }
 
 #[derive(Debug, Clone)]
-pub struct Grade {
+pub(super) struct Grade {
     pub name: String,
     pub min: Decimal,
 }
 
 #[derive(Debug, Clone)]
-pub struct MetricSpec {
+pub(super) struct MetricSpec {
     pub title: String,
     /// The value used when no measurement exists.
     pub default: Decimal,
@@ -54,7 +54,7 @@ pub struct MetricSpec {
 /// A named count of findings of one check, optionally narrowed by a detail field and an
 /// age window (e.g. news/notice columns only, messages within the last year).
 #[derive(Debug, Clone)]
-pub struct Counter {
+pub(super) struct Counter {
     pub name: String,
     pub title: String,
     pub check: String,
@@ -64,7 +64,7 @@ pub struct Counter {
 
 /// Which findings count, and which source wins when several report the same check.
 #[derive(Debug, Clone)]
-pub struct SourcePolicy {
+pub(super) struct SourcePolicy {
     pub counted_statuses: Vec<FindingStatus>,
     pub precedence: Vec<Source>,
     pub precedence_by_check: BTreeMap<String, Vec<Source>>,
@@ -72,14 +72,14 @@ pub struct SourcePolicy {
 }
 
 impl SourcePolicy {
-    pub fn precedence_for(&self, check: &str) -> &[Source] {
+    pub(super) fn precedence_for(&self, check: &str) -> &[Source] {
         self.precedence_by_check.get(check).map_or(&self.precedence, Vec::as_slice)
     }
 }
 
 /// One way of assessing (self-scoring, online evaluation, on-site inspection), weighted.
 #[derive(Debug, Clone)]
-pub struct Component {
+pub(super) struct Component {
     pub id: String,
     pub title: String,
     pub weight: Decimal,
@@ -87,7 +87,7 @@ pub struct Component {
 }
 
 #[derive(Debug, Clone)]
-pub enum ComponentBasis {
+pub(super) enum ComponentBasis {
     /// Scored from the findings of these sources (and metrics, if `uses_metrics`).
     Evidence { sources: Vec<Source>, uses_metrics: bool },
     /// Scored from the unit's own claims per indicator; where `verified_by` is not empty,
@@ -96,7 +96,7 @@ pub enum ComponentBasis {
 }
 
 #[derive(Debug, Clone)]
-pub struct Veto {
+pub(super) struct Veto {
     pub id: String,
     pub title: String,
     pub when: Expr,
@@ -104,7 +104,7 @@ pub struct Veto {
 }
 
 #[derive(Debug, Clone)]
-pub struct Indicator {
+pub(super) struct Indicator {
     pub id: String,
     pub title: String,
     /// Points available, which is also the cap on its deductions.
@@ -115,7 +115,7 @@ pub struct Indicator {
 
 /// A deduction line (under an indicator) or a bonus item.
 #[derive(Debug, Clone)]
-pub struct Line {
+pub(super) struct Line {
     pub id: String,
     pub title: String,
     pub when: Option<Expr>,
@@ -124,7 +124,7 @@ pub struct Line {
 }
 
 #[derive(Debug, Clone)]
-pub enum LineRule {
+pub(super) enum LineRule {
     /// `per` points for each counted finding of a check (or counter).
     PerFinding { count: String, per: Decimal },
     /// The points of the highest band whose `at_least` the metric reaches.
@@ -136,7 +136,7 @@ pub enum LineRule {
 }
 
 #[derive(Debug, Clone)]
-pub struct Band {
+pub(super) struct Band {
     pub at_least: Decimal,
     pub points: Decimal,
 }
@@ -153,7 +153,7 @@ pub enum NaMethod {
 }
 
 #[derive(Debug, Clone)]
-pub struct Bonus {
+pub(super) struct Bonus {
     /// Bonus counts only when the base score is strictly above this.
     pub above: Decimal,
     pub max: Decimal,
@@ -163,14 +163,14 @@ pub struct Bonus {
 /// What missing evidence costs (未能核查): while a finding of `check` counts in an assessment
 /// method, each of `indicators` scores zero there, whatever its deductions and caps say.
 #[derive(Debug, Clone)]
-pub struct UncheckedRule {
+pub(super) struct UncheckedRule {
     pub check: String,
     pub indicators: Vec<String>,
 }
 
 /// An embedded example: evidence and the score it must produce.
 #[derive(Debug, Clone)]
-pub struct Example {
+pub(super) struct Example {
     pub name: String,
     pub kind: UnitKind,
     pub as_of: NaiveDate,
@@ -183,7 +183,7 @@ pub struct Example {
 }
 
 #[derive(Debug, Clone)]
-pub struct ExampleFinding {
+pub(super) struct ExampleFinding {
     pub check: String,
     pub source: Source,
     pub status: FindingStatus,

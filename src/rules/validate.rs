@@ -24,7 +24,7 @@ use super::spec::*;
 
 /// Everything a rule set holds once validated.
 #[derive(Debug, Clone)]
-pub struct Validated {
+pub(super) struct Validated {
     pub meta: Meta,
     pub grades: Vec<Grade>,
     pub checks: BTreeMap<String, String>,
@@ -42,7 +42,7 @@ pub struct Validated {
 
 const ALL_SOURCES: [Source; 3] = [Source::Inspector, Source::Crawler, Source::SelfReported];
 
-pub fn validate(text: &str, origin: &str) -> Result<Validated, RuleSetError> {
+pub(super) fn validate(text: &str, origin: &str) -> Result<Validated, RuleSetError> {
     let mut v = Validator { p: Problems::new(Locator::new(origin, text)), names: BTreeSet::new() };
     let raw: RawRuleSet = match toml::from_str(text) {
         Ok(raw) => raw,

@@ -12,9 +12,12 @@ mod scheduler;
 mod spec;
 
 pub use recheck::{RecheckContext, RecheckCounts, recheck};
-pub use run::{RunError, RunOptions, SCHEDULER_ACTOR, Trigger, run_job};
+pub use run::{RunError, RunOptions, Trigger, run_job};
 pub use scheduler::{Due, SchedulerConfig, SchedulerHandle, current_schedule, due, spawn};
 pub use spec::{JobKind, JobSpec, SHIPPED_SCHEDULE, Schedule, ScheduleError};
+
+/// Who the audit log names for scheduled work (runs and rechecks alike).
+pub const SCHEDULER_ACTOR: &str = "scheduler";
 
 /// The schedule in force could not be read.
 #[derive(Debug, thiserror::Error)]

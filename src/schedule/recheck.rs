@@ -12,10 +12,11 @@ use std::collections::{BTreeSet, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::run::SCHEDULER_ACTOR;
+use super::SCHEDULER_ACTOR;
 use crate::crawl::catalogue::CatalogueProfile;
 use crate::crawl::profile::SiteProfile;
 use crate::jobs::{self, CatalogueCrawl, JobError, Progress, SiteCrawl};
+use crate::model::check::CATALOGUE_UNREACHABLE;
 use crate::model::{Finding, FindingStatus, Source, Unit};
 use crate::store::Store;
 
@@ -107,7 +108,7 @@ pub async fn recheck(
             unverified.insert((true, error.unit.clone()));
         }
         for (unit, outcome) in report.crawled.iter().zip(&report.outcomes) {
-            if outcome.output.findings.iter().any(|f| f.check == "catalogue.unreachable") {
+            if outcome.output.findings.iter().any(|f| f.check == CATALOGUE_UNREACHABLE.id) {
                 unverified.insert((true, unit.code.to_string()));
             }
         }

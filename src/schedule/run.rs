@@ -8,25 +8,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::SCHEDULER_ACTOR;
 use super::spec::{JobKind, JobSpec};
 use crate::assess::LaggardCriteria;
 use crate::crawl::catalogue::CatalogueProfile;
 use crate::crawl::profile::SiteProfile;
 use crate::jobs::{self, AssessRequest, CatalogueCrawl, JobError, ProbeRound, Progress, SiteCrawl};
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, shipped};
 use crate::store::{ScheduleRunRecord, Store, StoreError, job_lease};
-
-/// The rule sets shipped with gongkai, usable by path even where the files are not on disk.
-const SHIPPED_RULES: &[(&str, &str)] = &[
-    ("scoring-rules/gov-website-2019.toml", include_str!("../../scoring-rules/gov-website-2019.toml")),
-    (
-        "scoring-rules/city-disclosure-2009.toml",
-        include_str!("../../scoring-rules/city-disclosure-2009.toml"),
-    ),
-];
-
-/// Who the audit log names for scheduled work.
-pub const SCHEDULER_ACTOR: &str = "scheduler";
 
 /// Why a run happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -245,10 +234,9 @@ fn read_text(path: &str, options: &RunOptions) -> Result<String, JobError> {
     };
     match std::fs::read_to_string(&full) {
         Ok(text) => Ok(text),
-        Err(error) => SHIPPED_RULES
-            .iter()
-            .find(|(name, _)| *name == path)
-            .map(|(_, text)| (*text).to_string())
+        // The shipped rule sets are usable by path even where the files are not on disk.
+        Err(error) => shipped::at_path(path)
+            .map(|file| file.text.to_string())
             .ok_or_else(|| JobError::BadInput(format!("无法读取 {}：{error}", full.display()))),
     }
 }

@@ -169,7 +169,7 @@ async fn tick(store: &Store, config: &SchedulerConfig, state: &mut LoopState) ->
                 }
                 Ok(_) => {}
                 Err(RunError::Busy(name, holder)) => {
-                    tracing::info!("任务 {name} 仍由 {holder} 运行，跳过本次")
+                    tracing::info!("任务 {name} 仍由 {holder} 运行，跳过本次");
                 }
                 Err(error) => tracing::warn!("任务 {} 无法运行：{error}", job.name),
             }
@@ -184,6 +184,8 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    use crate::model::CityClock;
+
     fn job(cron: &str) -> JobSpec {
         let text = format!("[[job]]\nname = \"j\"\nkind = \"probe\"\ncron = \"{cron}\"\n");
         Schedule::parse(&text, "t").expect("valid").jobs.remove(0)
@@ -196,8 +198,8 @@ mod tests {
     #[test]
     fn nothing_is_due_before_the_next_fire() {
         let hourly = job("0 0 * * * *");
-        assert_eq!(due(&hourly, chrono_tz::Asia::Shanghai, at(3, 0, 0), at(3, 59, 59)), None);
-        let on_time = due(&hourly, chrono_tz::Asia::Shanghai, at(3, 0, 0), at(4, 0, 0)).expect("due");
+        assert_eq!(due(&hourly, CityClock::DEFAULT_ZONE, at(3, 0, 0), at(3, 59, 59)), None);
+        let on_time = due(&hourly, CityClock::DEFAULT_ZONE, at(3, 0, 0), at(4, 0, 0)).expect("due");
         assert_eq!((on_time.scheduled_for, on_time.fires), (at(4, 0, 0), 1));
     }
 
@@ -205,7 +207,7 @@ mod tests {
     fn downtime_collapses_into_one_run_for_the_latest_missed_fire() {
         let hourly = job("0 0 * * * *");
         // Down from 03:00 to 09:30: six fires missed, one catch-up run for 09:00.
-        let caught = due(&hourly, chrono_tz::Asia::Shanghai, at(3, 0, 0), at(9, 30, 0)).expect("due");
+        let caught = due(&hourly, CityClock::DEFAULT_ZONE, at(3, 0, 0), at(9, 30, 0)).expect("due");
         assert_eq!((caught.scheduled_for, caught.fires), (at(9, 0, 0), 6));
     }
 }

@@ -60,7 +60,7 @@ struct ScheduleFile {
 }
 
 fn default_zone() -> String {
-    "Asia/Shanghai".into()
+    crate::model::CityClock::DEFAULT_ZONE.name().into()
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -150,7 +150,7 @@ impl Store {
             .query(format!("UPDATE $id SET {NEXT_EPOCH} RETURN VALUE session_epoch"))
             .bind(("id", RecordId::new("account", username)))
             .await
-            .and_then(|r| r.check())
+            .and_then(surrealdb::IndexedResults::check)
             .map_err(StoreError::query(context))?;
         let epochs: Vec<i64> = response.take(0).map_err(StoreError::query(context))?;
         Ok(epochs.into_iter().next())

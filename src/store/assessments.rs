@@ -25,7 +25,7 @@ pub struct CycleRecord {
 }
 
 /// A saved cycle, for listings and for finding the previous one.
-#[derive(Debug, Clone, PartialEq, SurrealValue, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, SurrealValue, serde::Serialize, schemars::JsonSchema)]
 pub struct CycleInfo {
     pub cycle: String,
     pub as_of: DateTime<Utc>,

@@ -46,7 +46,7 @@ impl Store {
         self.db()
             .query(super::SCHEMA)
             .await
-            .and_then(|r| r.check())
+            .and_then(surrealdb::IndexedResults::check)
             .map_err(|e| StoreError::Schema(e.to_string()))?;
         Ok(())
     }

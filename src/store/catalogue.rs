@@ -13,7 +13,7 @@ use crate::model::{CatalogueEntry, OrgCode};
 /// Rows written per INSERT statement.
 const CHUNK: usize = 1_000;
 /// Rows a listing or search returns at most.
-pub const MAX_LISTED: usize = 100_000;
+pub(super) const MAX_LISTED: usize = 100_000;
 
 #[derive(Debug, Clone, SurrealValue)]
 struct EntryRow {
@@ -77,7 +77,7 @@ const ENTRY_FIELDS: &str =
 
 /// The words of a search, each cut into overlapping 2-character chunks so that the n-gram
 /// index (n ≤ 3) can match words of any length: `编程之道` → `编程 程之 之道`.
-pub fn search_terms(query: &str) -> (String, Vec<String>) {
+pub(super) fn search_terms(query: &str) -> (String, Vec<String>) {
     let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
     let mut chunks = Vec::new();
     for word in &words {

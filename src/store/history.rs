@@ -11,7 +11,7 @@ use super::{AuditRecord, Store, StoreError, StoreResult};
 use crate::model::OrgCode;
 
 /// A unit's score in one cycle, for its trend chart.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct ScorePoint {
     pub cycle: String,
     /// The cycle's as-of date: the point's place on the time axis.

@@ -102,12 +102,12 @@ const CACHED_RANKINGS: usize = 16;
 
 impl RankingCache {
     fn get(&self, cycle: &str, stamp: DateTime<Utc>) -> Option<SharedRanking> {
-        let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         entries.get(cycle).filter(|(saved, _)| *saved == stamp).map(|(_, rows)| rows.clone())
     }
 
     fn put(&self, cycle: &str, stamp: DateTime<Utc>, rows: SharedRanking) {
-        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if entries.len() >= CACHED_RANKINGS && !entries.contains_key(cycle) {
             entries.clear();
         }
@@ -149,7 +149,10 @@ impl Store {
                 .map_err(|e| StoreError::SignIn { url: url.into(), message: e.to_string() })?;
         }
         db.use_ns(NAMESPACE).use_db(DATABASE).await.map_err(StoreError::query("选择命名空间"))?;
-        db.query(SCHEMA).await.and_then(|r| r.check()).map_err(|e| StoreError::Schema(e.to_string()))?;
+        db.query(SCHEMA)
+            .await
+            .and_then(surrealdb::IndexedResults::check)
+            .map_err(|e| StoreError::Schema(e.to_string()))?;
         Ok(Self { db, lock_file, rankings: Arc::default(), token_stamps: Arc::default() })
     }
 

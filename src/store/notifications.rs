@@ -417,7 +417,7 @@ impl Store {
             .collect();
         let mut deadlines: Vec<(RecordId, NaiveDate)> = Vec::new();
         for unit in &current.units {
-            let day = unit.deadline.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+            let day = crate::model::CityClock::default().date_of(unit.deadline);
             for finding in &unit.findings {
                 if let Ok(fid) = RecordId::parse_simple(&finding.id) {
                     deadlines.push((fid, day));
@@ -484,7 +484,7 @@ impl Store {
             .bind(("status", status.to_string()))
             .bind(("error", error))
             .await
-            .and_then(|r| r.check())
+            .and_then(surrealdb::IndexedResults::check)
             .map_err(StoreError::query("记录邮件投递"))?;
         Ok(())
     }

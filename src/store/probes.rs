@@ -115,7 +115,7 @@ impl Store {
                 .query("INSERT INTO probe_sample $rows")
                 .bind(("rows", rows))
                 .await
-                .and_then(|r| r.check())
+                .and_then(surrealdb::IndexedResults::check)
                 .map_err(StoreError::query(context))?;
         }
         Ok(())

@@ -141,7 +141,7 @@ impl Store {
             .bind(("owner", owner.to_string()))
             .bind(("past", DateTime::<Utc>::UNIX_EPOCH))
             .await
-            .and_then(|r| r.check())
+            .and_then(surrealdb::IndexedResults::check)
             .map_err(StoreError::query("释放调度租约"))?;
         Ok(())
     }
@@ -206,7 +206,7 @@ impl Store {
             .bind(("counts", counts))
             .bind(("error", error))
             .await
-            .and_then(|r| r.check())
+            .and_then(surrealdb::IndexedResults::check)
             .map_err(StoreError::query("记录调度运行结果"))?;
         Ok(())
     }
@@ -268,7 +268,7 @@ impl Store {
             .bind(("message", message.to_string()))
             .bind(("now", Utc::now()))
             .await
-            .and_then(|r| r.check())
+            .and_then(surrealdb::IndexedResults::check)
             .map_err(StoreError::query("记录中断的调度运行"))?;
         Ok(())
     }
@@ -294,7 +294,7 @@ impl Store {
                 .bind(("message", message.to_string()))
                 .bind(("now", Utc::now()))
                 .await
-                .and_then(|r| r.check())
+                .and_then(surrealdb::IndexedResults::check)
                 .map_err(StoreError::query(context))?;
             failed += 1;
         }

@@ -24,7 +24,7 @@ struct NewClaimRow {
 }
 
 /// What a self-assessment import wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct SelfAssessmentOutcome {
     pub units: usize,
     pub claims: usize,

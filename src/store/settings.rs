@@ -87,7 +87,7 @@ impl Store {
             .bind(("row", row))
             .bind(("id", setting_id(COOKIE_SECRET_KEY)))
             .await
-            .and_then(|r| r.check())
+            .and_then(surrealdb::IndexedResults::check)
             .map_err(StoreError::query(context))?;
         let stored: Vec<String> = response.take(1).map_err(StoreError::query(context))?;
         stored.into_iter().next().ok_or(StoreError::Corrupt {

@@ -26,7 +26,7 @@ const MAX_LABEL_CHARS: usize = 50;
 /// The longest a token may be made to live.
 pub const MAX_TOKEN_DAYS: i64 = 366;
 /// A token's `last_used_at` is written at most this often.
-pub const STAMP_EVERY: Duration = Duration::minutes(5);
+pub(super) const STAMP_EVERY: Duration = Duration::minutes(5);
 /// Tokens whose last stamp is remembered; beyond this the note starts afresh.
 const REMEMBERED_STAMPS: usize = 10_000;
 
@@ -82,7 +82,7 @@ pub(crate) struct TokenStamps(Mutex<HashMap<String, DateTime<Utc>>>);
 impl TokenStamps {
     /// Whether a use at `now` should be written; notes it if so.
     fn due(&self, hash: &str, now: DateTime<Utc>) -> bool {
-        let mut stamps = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut stamps = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if stamps.get(hash).is_some_and(|last| now - *last < STAMP_EVERY) {
             return false;
         }
@@ -259,7 +259,7 @@ impl Store {
                 .query("UPDATE api_token SET last_used_at = time::now() WHERE hash = $hash RETURN NONE")
                 .bind(("hash", hash))
                 .await
-                .and_then(|r| r.check());
+                .and_then(surrealdb::IndexedResults::check);
             match stamped {
                 // A script's parallel requests stamp the same token at once; one stamp is enough.
                 Err(error) if is_conflict_source(&error) => {}
@@ -366,7 +366,7 @@ mod tests {
             .db()
             .query("UPDATE api_token SET expires_at = time::now() - 1s")
             .await
-            .and_then(|r| r.check())
+            .and_then(surrealdb::IndexedResults::check)
             .expect("expire");
         assert_eq!(store.token_grant(&token).await.expect("grant"), None);
         assert!(store.api_tokens("script.owner").await.expect("tokens")[0].expired);
@@ -391,7 +391,7 @@ mod tests {
             .db()
             .query("UPDATE api_token SET last_used_at = d'2000-01-01T00:00:00Z'")
             .await
-            .and_then(|r| r.check())
+            .and_then(surrealdb::IndexedResults::check)
             .expect("mark");
         for _ in 0..20 {
             assert!(store.token_grant(&token).await.expect("grant").is_some());

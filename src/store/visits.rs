@@ -98,7 +98,7 @@ impl Store {
 }
 
 /// A visit as a unit's page lists it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct VisitRecord {
     /// The visit's id as text (`visit:…`).
     pub id: String,
@@ -106,6 +106,7 @@ pub struct VisitRecord {
     pub group: Option<String>,
     pub date: NaiveDate,
     #[serde(serialize_with = "method_name")]
+    #[schemars(with = "String")]
     pub method: VisitMethod,
     pub note: Option<String>,
     /// Findings recorded on the visit.

@@ -101,7 +101,7 @@ fn columns(
         let name = name.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
         match required.iter().chain(optional).find(|c| **c == name) {
             Some(known) if index.contains_key(known) => {
-                problems.push(RowProblem::new(1, name, "表头中该列重复"))
+                problems.push(RowProblem::new(1, name, "表头中该列重复"));
             }
             Some(known) => {
                 index.insert(*known, position);

@@ -1,13 +1,11 @@
 //! Errors a request can end in, shown as a Chinese page to people and as JSON to scripts.
 //!
-//! One type for pages and the API: the responder looks at the request path, so a handler never
+//! One type for pages and the API: the responder (`respond.rs`) looks at the request path, so a handler never
 //! has to decide how its errors are shown.
 
-use rocket::http::{ContentType, Status};
+use rocket::http::Status;
 use rocket::request::Request;
-use rocket::response::{self, Responder, Response};
 
-use super::state::AppState;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -78,43 +76,6 @@ pub fn is_api(request: &Request<'_>) -> bool {
 /// What a person or script is told about a server-side failure: never the database's or the
 /// program's own error text (it names tables, queries, paths); that goes to the log only.
 pub const GENERIC_SERVER_ERROR: &str = "服务器内部错误，请稍后重试或联系公开办";
-
-impl<'r> Responder<'r, 'static> for WebError {
-    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
-        let status = self.status();
-        let message = match &self {
-            WebError::Store(_) | WebError::Internal(_) => {
-                tracing::error!(path = %request.uri().path(), error = %self, "request failed");
-                GENERIC_SERVER_ERROR.to_string()
-            }
-            other => other.to_string(),
-        };
-        let mut response = error_response(request, status, &message)?;
-        if matches!(self, WebError::Busy) {
-            response.set_raw_header("Retry-After", "2");
-        }
-        Ok(response)
-    }
-}
-
-/// The response for an error status: JSON under `/api/`, otherwise the error page.
-pub fn error_response(request: &Request<'_>, status: Status, message: &str) -> response::Result<'static> {
-    let (content_type, body) = if is_api(request) {
-        (ContentType::JSON, serde_json::json!({ "error": message, "status": status.code }).to_string())
-    } else {
-        let page = request
-            .rocket()
-            .state::<AppState>()
-            .and_then(|state| state.templates.error_page(status.code, message).ok())
-            .unwrap_or_else(|| format!("<!doctype html><meta charset=utf-8><p>{}</p>", status.code));
-        (ContentType::HTML, page)
-    };
-    Response::build()
-        .status(status)
-        .header(content_type)
-        .sized_body(body.len(), std::io::Cursor::new(body))
-        .ok()
-}
 
 /// Store operations that refuse with a typed error: the database failure stays a 500, the
 /// refusal itself is shown to the person as a 422 with its Chinese message (a missing record

@@ -21,7 +21,7 @@ use serde::Serialize;
 pub const KEEP_JOBS: usize = 20;
 
 /// What a job does; one of each kind may run at a time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JobKind {
     /// Website and/or catalogue checks.
@@ -40,7 +40,7 @@ impl JobKind {
 }
 
 /// Where a job stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
     Running,
@@ -51,14 +51,14 @@ pub enum JobState {
 }
 
 /// A link a finished job points to (the new ranking, the findings).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct JobLink {
     pub href: String,
     pub label: String,
 }
 
 /// What a finished job reports: sentences for people, the numbers for scripts.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct JobSummary {
     pub lines: Vec<String>,
     pub links: Vec<JobLink>,
@@ -69,7 +69,7 @@ pub struct JobSummary {
 }
 
 /// A job as pages and the status JSON show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct JobView {
     pub id: u64,
     pub kind: JobKind,
@@ -337,7 +337,10 @@ mod tests {
     use super::*;
 
     fn done(lines: &[&str]) -> JobSummary {
-        JobSummary { lines: lines.iter().map(|l| l.to_string()).collect(), ..Default::default() }
+        JobSummary {
+            lines: lines.iter().map(std::string::ToString::to_string).collect(),
+            ..Default::default()
+        }
     }
 
     async fn settle(board: &JobBoard, id: u64) -> JobView {

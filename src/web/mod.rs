@@ -17,6 +17,7 @@ pub mod hashing;
 pub mod headers;
 pub mod jobs;
 pub mod pages;
+mod respond;
 pub mod session;
 pub mod state;
 pub mod templates;
@@ -142,6 +143,6 @@ impl<'r> Responder<'r, 'static> for Caught {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
         let note = &request.local_cache(|| error::GuardMessage(String::new())).0;
         let message = if note.is_empty() || self.0.code >= 500 { self.1 } else { note.as_str() };
-        error::error_response(request, self.0, message)
+        respond::error_response(request, self.0, message)
     }
 }

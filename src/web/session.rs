@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::WebError;
 use super::state::AppState;
+use super::templates::PageUser;
 use crate::model::Account;
 use crate::store::TokenScope;
 
@@ -48,6 +49,12 @@ pub struct CurrentUser {
     /// The session's CSRF token (empty for API tokens).
     pub csrf: String,
     pub via: AuthVia,
+}
+
+impl<'a> From<&'a CurrentUser> for PageUser<'a> {
+    fn from(user: &'a CurrentUser) -> Self {
+        PageUser { account: &user.account, csrf: &user.csrf }
+    }
 }
 
 /// A random hex token (CSRF tokens, login-form tokens).

@@ -8,8 +8,16 @@ use rocket::response::content::RawHtml;
 use serde::Serialize;
 
 use super::error::WebError;
-use super::session::CurrentUser;
-use crate::model::{FindingStatus, Role, UnitKind, status_label_zh};
+use crate::model::{Account, FindingStatus, Role, UnitKind, status_label_zh};
+
+/// Who a page is rendered for: what the layout shows of the signed-in user. The session's
+/// `CurrentUser` converts into it, so templates need not know how sessions work.
+#[derive(Debug, Clone, Copy)]
+pub struct PageUser<'a> {
+    pub account: &'a Account,
+    /// The CSRF token the page's forms carry.
+    pub csrf: &'a str,
+}
 
 /// Templates shared by every page; each page module lists its own in `TEMPLATES`.
 const SHARED: &[(&str, &str)] = &[
@@ -80,14 +88,15 @@ impl Templates {
 
     /// Renders a page for a signed-in user: the layout gets the user, their navigation, the
     /// CSRF token for forms and the flash message, on top of the page's own context.
-    pub fn page(
+    pub fn page<'u>(
         &self,
         name: &str,
-        user: &CurrentUser,
+        user: impl Into<PageUser<'u>>,
         flash: Option<FlashMessage<'_>>,
         ctx: Value,
     ) -> Result<RawHtml<String>, WebError> {
-        let account = &user.account;
+        let user = user.into();
+        let account = user.account;
         let base = context! {
             user => context! {
                 username => &account.username,
@@ -98,7 +107,7 @@ impl Templates {
                 group => &account.inspector_group,
             },
             nav => navigation(account.role),
-            csrf => &user.csrf,
+            csrf => user.csrf,
             flash => flash.map(|f| context! { kind => f.kind().to_string(), message => f.message().to_string() }),
         };
         self.render(name, context! { ..ctx, ..base }).map(RawHtml)

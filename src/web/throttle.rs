@@ -140,7 +140,7 @@ impl Default for LoginThrottle {
 }
 
 fn lock(counters: &Mutex<Counters>) -> std::sync::MutexGuard<'_, Counters> {
-    counters.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    counters.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl LoginThrottle {

@@ -24,7 +24,7 @@ fn free_port() -> u16 {
 }
 
 /// Screenshots land here, one PNG per page visited, for people to look at after a run.
-pub fn artifacts_dir() -> PathBuf {
+pub(crate) fn artifacts_dir() -> PathBuf {
     let dir = std::env::var_os("GONGKAI_ARTIFACTS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-artifacts/screenshots"));
@@ -33,7 +33,7 @@ pub fn artifacts_dir() -> PathBuf {
 }
 
 /// Serves the dashboard for `store` on a free loopback port; returns its base URL.
-pub async fn serve(store: Store) -> String {
+pub(crate) async fn serve(store: Store) -> String {
     let port = free_port();
     let config = WebConfig { port, ..WebConfig::default() };
     let rocket = build(store, config).await.expect("rocket");
@@ -52,7 +52,7 @@ pub async fn serve(store: Store) -> String {
 }
 
 /// A headless chromium session; chromedriver is stopped when this is dropped.
-pub struct Browser {
+pub(crate) struct Browser {
     pub client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
@@ -60,7 +60,7 @@ pub struct Browser {
 }
 
 impl Browser {
-    pub async fn start(base: &str) -> Browser {
+    pub(crate) async fn start(base: &str) -> Browser {
         let chromium = program("CHROMIUM", "/usr/bin/chromium");
         let chromedriver = program("CHROMEDRIVER", "chromedriver");
         assert!(
@@ -110,24 +110,24 @@ impl Browser {
         panic!("could not start a chromium session through chromedriver: {last_error}");
     }
 
-    pub async fn open(&self, path: &str) {
+    pub(crate) async fn open(&self, path: &str) {
         self.client.goto(&format!("{}{path}", self.base)).await.expect("navigate");
     }
 
-    pub async fn path(&self) -> String {
+    pub(crate) async fn path(&self) -> String {
         self.client.current_url().await.expect("url").path().to_string()
     }
 
     /// Waits until the browser is on `path` after a click that navigates; a click returns
     /// before the next page has loaded. Fails with the page's text if it never gets there.
-    pub async fn wait_for_path(&self, path: &str) {
+    pub(crate) async fn wait_for_path(&self, path: &str) {
         self.wait_for(&format!("the path {path}"), |current, _| current == path).await;
     }
 
     /// Waits until `done(path, text)` holds for the page shown, and returns its text. The bound
     /// ([`WAIT`]) is generous because CI runs this beside every other test on two cores, where
     /// a notice's PDF alone can take seconds; a page that never gets there fails with its text.
-    pub async fn wait_for(&self, what: &str, done: impl Fn(&str, &str) -> bool) -> String {
+    pub(crate) async fn wait_for(&self, what: &str, done: impl Fn(&str, &str) -> bool) -> String {
         let until = tokio::time::Instant::now() + WAIT;
         loop {
             // Mid-navigation the body read may be of the page being left ("stale element"):
@@ -144,33 +144,33 @@ impl Browser {
     }
 
     /// Waits until the page's text contains `needle`; returns the text.
-    pub async fn wait_for_text(&self, needle: &str) -> String {
+    pub(crate) async fn wait_for_text(&self, needle: &str) -> String {
         self.wait_for(&format!("the text {needle:?}"), |_, text| text.contains(needle)).await
     }
 
     /// The visible text of the page body.
-    pub async fn text(&self) -> String {
+    pub(crate) async fn text(&self) -> String {
         self.client.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
     }
 
     /// The visible text of the page body, or the WebDriver error (a page still loading).
-    pub async fn try_text(&self) -> Result<String, fantoccini::error::CmdError> {
+    pub(crate) async fn try_text(&self) -> Result<String, fantoccini::error::CmdError> {
         self.client.find(Locator::Css("body")).await?.text().await
     }
 
-    pub async fn fill(&self, css: &str, value: &str) {
+    pub(crate) async fn fill(&self, css: &str, value: &str) {
         let field = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
         field.clear().await.ok();
         field.send_keys(value).await.unwrap_or_else(|e| panic!("{css}: {e}"));
     }
 
     /// Chooses the `<option>` whose value is `value` in a `<select>`.
-    pub async fn select(&self, css: &str, value: &str) {
+    pub(crate) async fn select(&self, css: &str, value: &str) {
         let field = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
         field.select_by_value(value).await.unwrap_or_else(|e| panic!("{css} = {value}: {e}"));
     }
 
-    pub async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         self.client
             .find(Locator::Css(css))
             .await
@@ -181,7 +181,7 @@ impl Browser {
     }
 
     /// Signs in through the login form (after signing out of any session).
-    pub async fn login(&self, username: &str, password: &str) {
+    pub(crate) async fn login(&self, username: &str, password: &str) {
         self.client.delete_all_cookies().await.expect("cookies");
         self.open("/login").await;
         self.fill("input[name=username]", username).await;
@@ -190,13 +190,13 @@ impl Browser {
         self.wait_for(&format!("{username} to sign in"), |path, _| path != "/login").await;
     }
 
-    pub async fn screenshot(&self, name: &str) {
+    pub(crate) async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
         assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
         std::fs::write(artifacts_dir().join(format!("{name}.png")), png).expect("write screenshot");
     }
 
-    pub async fn close(mut self) {
+    pub(crate) async fn close(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();

@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::catalogue_fixtures::{Catalogue, Col, StaticSite, row, serve};
 use crate::support::{credit_code, org_code};
 
-pub fn as_of() -> NaiveDate {
+pub(crate) fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 20).expect("date")
 }
 
@@ -34,7 +34,11 @@ fn fetcher() -> Fetcher {
 }
 
 /// Crawls `units`' catalogues as a job does and records the run, one unit at a time.
-pub async fn record_catalogues(store: &Store, units: &[Unit], observed: DateTime<Utc>) -> CatalogueSummary {
+pub(crate) async fn record_catalogues(
+    store: &Store,
+    units: &[Unit],
+    observed: DateTime<Utc>,
+) -> CatalogueSummary {
     let mut profile = profile();
     profile.fetch.allow_private = true;
     profile.fetch.min_gap_ms = 0;
@@ -49,7 +53,7 @@ pub async fn record_catalogues(store: &Store, units: &[Unit], observed: DateTime
     gongkai::jobs::crawl_catalogues(store, request, &Progress::default()).await.expect("recorded").summary
 }
 
-pub fn unit(code: &str, kind: UnitKind, site: &StaticSite, catalogue: &Catalogue) -> Unit {
+pub(crate) fn unit(code: &str, kind: UnitKind, site: &StaticSite, catalogue: &Catalogue) -> Unit {
     Unit {
         code: OrgCode::parse(code).expect("valid code"),
         name: "南宁市测试单位".into(),
@@ -61,7 +65,7 @@ pub fn unit(code: &str, kind: UnitKind, site: &StaticSite, catalogue: &Catalogue
     }
 }
 
-pub fn classes(kind: UnitKind) -> Vec<String> {
+pub(crate) fn classes(kind: UnitKind) -> Vec<String> {
     profile().classes_for(kind).to_vec()
 }
 

@@ -13,14 +13,14 @@ use url::Url;
 
 /// One prepared answer.
 #[derive(Clone)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub content_type: String,
     pub body: Vec<u8>,
 }
 
 /// Serves prepared pages by path; anything else is a 404.
-pub struct StaticSite {
+pub(crate) struct StaticSite {
     pub addr: SocketAddr,
     task: JoinHandle<()>,
 }
@@ -32,7 +32,7 @@ impl Drop for StaticSite {
 }
 
 impl StaticSite {
-    pub async fn start(pages: HashMap<String, Answer>) -> StaticSite {
+    pub(crate) async fn start(pages: HashMap<String, Answer>) -> StaticSite {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind catalogue fixture");
         let addr = listener.local_addr().expect("local address");
         let pages = Arc::new(pages);
@@ -44,7 +44,7 @@ impl StaticSite {
         StaticSite { addr, task }
     }
 
-    pub fn url(&self, path: &str) -> Url {
+    pub(crate) fn url(&self, path: &str) -> Url {
         Url::parse(&format!("http://{}{path}", self.addr)).expect("fixture url")
     }
 }
@@ -83,7 +83,7 @@ async fn answer(mut stream: TcpStream, pages: Arc<HashMap<String, Answer>>) {
 
 /// A column of a class page's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Col {
+pub(crate) enum Col {
     Seq,
     Index,
     Title,
@@ -96,7 +96,7 @@ pub enum Col {
 }
 
 /// The standard column layout.
-pub fn standard_columns() -> Vec<(String, Col)> {
+pub(crate) fn standard_columns() -> Vec<(String, Col)> {
     [
         ("索引号", Col::Index),
         ("名称", Col::Title),
@@ -113,7 +113,7 @@ pub fn standard_columns() -> Vec<(String, Col)> {
 
 /// One row as the page shows it (blank strings are blank cells).
 #[derive(Debug, Clone)]
-pub struct Row {
+pub(crate) struct Row {
     pub index_no: String,
     pub title: String,
     pub publisher: String,
@@ -124,7 +124,7 @@ pub struct Row {
 
 /// A catalogue to serve under `/{prefix}/`.
 #[derive(Debug, Clone)]
-pub struct Catalogue {
+pub(crate) struct Catalogue {
     pub prefix: String,
     pub classes: Vec<(String, Vec<Row>)>,
     pub columns: Vec<(String, Col)>,
@@ -135,7 +135,7 @@ pub struct Catalogue {
 impl Catalogue {
     /// A catalogue of `classes`, each with `per_class` valid rows for `code`, dated backwards
     /// from `newest` one day apart (serials run on across classes).
-    pub fn complete(
+    pub(crate) fn complete(
         prefix: &str,
         code: &str,
         classes: &[String],
@@ -162,16 +162,16 @@ impl Catalogue {
         }
     }
 
-    pub fn root_path(&self) -> String {
+    pub(crate) fn root_path(&self) -> String {
         format!("/{}/index.html", self.prefix)
     }
 
-    pub fn class_mut(&mut self, name: &str) -> &mut Vec<Row> {
+    pub(crate) fn class_mut(&mut self, name: &str) -> &mut Vec<Row> {
         &mut self.classes.iter_mut().find(|(n, _)| n == name).expect("class in fixture").1
     }
 
     /// The pages, ready for [`StaticSite::start`].
-    pub fn pages(&self) -> HashMap<String, Answer> {
+    pub(crate) fn pages(&self) -> HashMap<String, Answer> {
         let mut pages = HashMap::new();
         let mut root = String::from("<ul class=\"classes\">");
         for (i, (name, _)) in self.classes.iter().enumerate() {
@@ -242,7 +242,7 @@ impl Catalogue {
 }
 
 /// A valid row for `code`.
-pub fn row(prefix: &str, code: &str, serial: u32, date: NaiveDate, title: &str) -> Row {
+pub(crate) fn row(prefix: &str, code: &str, serial: u32, date: NaiveDate, title: &str) -> Row {
     Row {
         index_no: format!("{code}/{}-{serial:05}", date.format("%Y")),
         title: title.to_owned(),
@@ -253,7 +253,7 @@ pub fn row(prefix: &str, code: &str, serial: u32, date: NaiveDate, title: &str) 
 }
 
 /// Serves several catalogues from one server.
-pub async fn serve(catalogues: &[&Catalogue]) -> StaticSite {
+pub(crate) async fn serve(catalogues: &[&Catalogue]) -> StaticSite {
     let mut pages = HashMap::new();
     for catalogue in catalogues {
         pages.extend(catalogue.pages());

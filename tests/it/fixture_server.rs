@@ -14,10 +14,10 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 /// Size the `/huge` page claims and would send if it were read to the end.
-pub const HUGE_LEN: usize = 60 * 1024 * 1024;
+pub(crate) const HUGE_LEN: usize = 60 * 1024 * 1024;
 
 /// Text long enough for the charset sniffer to be sure it is Chinese.
-pub const CHINESE: &str = "南宁市人民政府办公室关于进一步做好政府信息公开工作的通知。各县、区人民政府，市政府各部门：\
+pub(crate) const CHINESE: &str = "南宁市人民政府办公室关于进一步做好政府信息公开工作的通知。各县、区人民政府，市政府各部门：\
 为贯彻落实《中华人民共和国政府信息公开条例》，切实保障公民、法人和其他组织依法获取政府信息，\
 现将有关事项通知如下：一、加强组织领导，明确工作机构和人员；二、完善公开目录，及时更新信息；\
 三、规范依申请公开办理程序，按期答复申请人。";
@@ -34,7 +34,7 @@ struct State {
 }
 
 /// A running fixture server; it stops when dropped.
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub addr: SocketAddr,
     state: Arc<State>,
     task: JoinHandle<()>,
@@ -47,7 +47,7 @@ impl Drop for Fixture {
 }
 
 impl Fixture {
-    pub async fn start() -> Fixture {
+    pub(crate) async fn start() -> Fixture {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind fixture server");
         let addr = listener.local_addr().expect("local address");
         let state = Arc::new(State::default());
@@ -61,36 +61,36 @@ impl Fixture {
         Fixture { addr, state, task }
     }
 
-    pub fn url(&self, path: &str) -> Url {
+    pub(crate) fn url(&self, path: &str) -> Url {
         Url::parse(&format!("http://{}{path}", self.addr)).expect("fixture url")
     }
 
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.addr.port()
     }
 
     /// Requests received for a path (query included).
-    pub fn hits(&self, path: &str) -> usize {
+    pub(crate) fn hits(&self, path: &str) -> usize {
         self.state.hits.lock().expect("hits lock").get(path).copied().unwrap_or(0)
     }
 
     /// TCP connections accepted, whatever came over them.
-    pub fn connections(&self) -> usize {
+    pub(crate) fn connections(&self) -> usize {
         self.state.connections.load(Ordering::SeqCst)
     }
 
     /// The largest number of `/slow` requests that were being answered at the same time.
-    pub fn max_in_flight(&self) -> usize {
+    pub(crate) fn max_in_flight(&self) -> usize {
         self.state.max_in_flight.load(Ordering::SeqCst)
     }
 
-    pub fn user_agents(&self) -> Vec<String> {
+    pub(crate) fn user_agents(&self) -> Vec<String> {
         self.state.user_agents.lock().expect("ua lock").clone()
     }
 
     /// Waits until the `/huge` handler has stopped writing (the client hung up), then says how
     /// many bytes it got out.
-    pub async fn huge_bytes_written(&self) -> usize {
+    pub(crate) async fn huge_bytes_written(&self) -> usize {
         for _ in 0..600 {
             if self.state.huge_done.load(Ordering::SeqCst) {
                 break;
@@ -103,7 +103,7 @@ impl Fixture {
 }
 
 /// A port that accepts connections and never sends a byte.
-pub struct Silent {
+pub(crate) struct Silent {
     pub addr: SocketAddr,
     task: JoinHandle<()>,
 }
@@ -115,7 +115,7 @@ impl Drop for Silent {
 }
 
 impl Silent {
-    pub async fn start() -> Silent {
+    pub(crate) async fn start() -> Silent {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind silent server");
         let addr = listener.local_addr().expect("local address");
         let task = tokio::spawn(async move {
@@ -127,7 +127,7 @@ impl Silent {
         Silent { addr, task }
     }
 
-    pub fn url(&self) -> Url {
+    pub(crate) fn url(&self) -> Url {
         Url::parse(&format!("http://{}/", self.addr)).expect("silent url")
     }
 }

@@ -8,6 +8,7 @@ mod cancel;
 mod catalogue;
 mod catalogue_fixtures;
 mod catalogue_writes;
+mod check_registry;
 mod cli;
 mod crash_safety;
 mod crawl_fetch;

@@ -190,7 +190,8 @@ async fn assess(store: &Store, cycle: &str, day: chrono::NaiveDate) {
 
 /// Runs the binary off the async runtime (the SMTP server lives on it).
 async fn cli(db: &str, args: &[&str]) -> std::process::Output {
-    let (db, args): (String, Vec<String>) = (db.to_string(), args.iter().map(|a| a.to_string()).collect());
+    let (db, args): (String, Vec<String>) =
+        (db.to_string(), args.iter().map(std::string::ToString::to_string).collect());
     tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         gongkai(&db, &args)
@@ -247,7 +248,7 @@ async fn draft_approve_publish_mails_each_laggard_and_writes_a_chinese_pdf() {
     .into_iter()
     .collect();
     let expected_mail: BTreeSet<String> =
-        laggards.iter().filter_map(|u| emails.get(u)).map(|e| e.to_string()).collect();
+        laggards.iter().filter_map(|u| emails.get(u)).map(std::string::ToString::to_string).collect();
 
     let output =
         cli(&db, &["notices", "draft", "--cycle", "2026-Q4", "--by", "ban", "--format", "json"]).await;

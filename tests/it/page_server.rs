@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 const MAX_HEAD: usize = 65_536;
 
 /// What a request asked for.
-pub struct Request {
+pub(crate) struct Request {
     /// The request target as sent (not percent-decoded).
     pub path: String,
     /// The user agent is Baiduspider (the cloaking check's second fetch).
@@ -23,7 +23,7 @@ pub struct Request {
 
 /// One answer of a fixture server.
 #[derive(Clone, Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub content_type: String,
     /// A `Location` header, for redirects.
@@ -32,7 +32,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    pub fn html(body: impl Into<String>) -> Answer {
+    pub(crate) fn html(body: impl Into<String>) -> Answer {
         Answer {
             status: 200,
             content_type: "text/html; charset=utf-8".to_owned(),
@@ -42,13 +42,13 @@ impl Answer {
     }
 
     /// A short HTML page with this status.
-    pub fn status(code: u16) -> Answer {
+    pub(crate) fn status(code: u16) -> Answer {
         Answer { status: code, ..Answer::html(format!("<h1>{code}</h1>")) }
     }
 }
 
 /// A running fixture website; stops when dropped.
-pub struct PageServer {
+pub(crate) struct PageServer {
     addr: SocketAddr,
     task: JoinHandle<()>,
 }
@@ -61,13 +61,13 @@ impl Drop for PageServer {
 
 impl PageServer {
     /// Serves every request with `respond`'s answer.
-    pub async fn start(respond: impl Fn(&Request) -> Answer + Send + Sync + 'static) -> PageServer {
+    pub(crate) async fn start(respond: impl Fn(&Request) -> Answer + Send + Sync + 'static) -> PageServer {
         Self::start_slow(respond, |_| None).await
     }
 
     /// Serves every request with `respond`'s answer, after the pause `delay` gives it (a slow
     /// server, without holding up the others).
-    pub async fn start_slow(
+    pub(crate) async fn start_slow(
         respond: impl Fn(&Request) -> Answer + Send + Sync + 'static,
         delay: impl Fn(&Request) -> Option<std::time::Duration> + Send + Sync + 'static,
     ) -> PageServer {
@@ -116,19 +116,19 @@ impl PageServer {
         PageServer { addr, task }
     }
 
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// `http://ADDR` followed by `path`.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 }
 
 /// An address on loopback where nothing listens: every connection to it is refused (a dead
 /// website).
-pub fn refused_address() -> SocketAddr {
+pub(crate) fn refused_address() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("address")
 }

@@ -20,11 +20,11 @@ use tokio::task::JoinHandle;
 use crate::support::credit_code;
 
 /// Answers a request for `path` (as sent): the HTML body, or `None` for a 404.
-pub type Responder = dyn Fn(&str) -> Option<String> + Send + Sync;
+pub(crate) type Responder = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 /// What a [`CountingServer`] saw.
 #[derive(Default)]
-pub struct Seen {
+pub(crate) struct Seen {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     paths: Mutex<Vec<String>>,
@@ -32,7 +32,7 @@ pub struct Seen {
 
 /// A loopback web server that holds every request for `delay` before answering and records
 /// the paths asked for and the most requests it ever had in flight at once.
-pub struct CountingServer {
+pub(crate) struct CountingServer {
     pub addr: SocketAddr,
     pub seen: Arc<Seen>,
     task: JoinHandle<()>,
@@ -45,7 +45,7 @@ impl Drop for CountingServer {
 }
 
 impl CountingServer {
-    pub async fn start(delay: Duration, respond: Arc<Responder>) -> CountingServer {
+    pub(crate) async fn start(delay: Duration, respond: Arc<Responder>) -> CountingServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
         let seen = Arc::new(Seen::default());
@@ -60,15 +60,15 @@ impl CountingServer {
 
     /// `http://HOST:PORT` followed by `path`, with `host` naming this server (`127.0.0.1` or
     /// `localhost`: two hosts to the crawler, one machine).
-    pub fn url(&self, host: &str, path: &str) -> String {
+    pub(crate) fn url(&self, host: &str, path: &str) -> String {
         format!("http://{host}:{}{path}", self.addr.port())
     }
 
-    pub fn max_in_flight(&self) -> usize {
+    pub(crate) fn max_in_flight(&self) -> usize {
         self.seen.max_in_flight.load(Ordering::SeqCst)
     }
 
-    pub fn paths(&self) -> Vec<String> {
+    pub(crate) fn paths(&self) -> Vec<String> {
         self.seen.paths.lock().expect("paths").clone()
     }
 }
@@ -106,7 +106,7 @@ async fn serve(mut stream: TcpStream, delay: Duration, respond: Arc<Responder>, 
 }
 
 /// Unit sites under `/s{n}/`, each a small home page linking to three pages of its own.
-pub fn unit_sites(path: &str) -> Option<String> {
+pub(crate) fn unit_sites(path: &str) -> Option<String> {
     let (site, page) = path.strip_prefix("/s")?.split_once('/')?;
     let site: u32 = site.parse().ok()?;
     let links: String = ["a", "b", "c"]
@@ -123,7 +123,7 @@ pub fn unit_sites(path: &str) -> Option<String> {
     ))
 }
 
-pub fn unit(n: u32, website: String) -> Unit {
+pub(crate) fn unit(n: u32, website: String) -> Unit {
     Unit {
         code: OrgCode::parse(&credit_code(n)).expect("code"),
         name: format!("测试单位{n}"),
@@ -135,7 +135,7 @@ pub fn unit(n: u32, website: String) -> Unit {
     }
 }
 
-pub fn env(profile: SiteProfile) -> CrawlEnv {
+pub(crate) fn env(profile: SiteProfile) -> CrawlEnv {
     let as_of = NaiveDate::from_ymd_opt(2026, 11, 20).expect("date");
     let observed = Utc.with_ymd_and_hms(2026, 11, 20, 4, 0, 0).single().expect("time");
     CrawlEnv::new(profile, true, as_of, observed).expect("environment")

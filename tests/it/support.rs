@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 use gongkai::model::{organisation_check_character, synthetic_credit_code};
 
 /// A valid 9-character organisation code made from a number.
-pub fn org_code(n: u32) -> String {
+pub(crate) fn org_code(n: u32) -> String {
     let body = format!("{n:08}");
     let check = organisation_check_character(&body).expect("digits are valid");
     format!("{body}{check}")
@@ -13,15 +13,15 @@ pub fn org_code(n: u32) -> String {
 
 /// A valid 18-character unified social credit code of a government body in Nanning
 /// (450100) whose organisation part is `org_code(n)`.
-pub fn credit_code(n: u32) -> String {
+pub(crate) fn credit_code(n: u32) -> String {
     synthetic_credit_code("450100", n).expect("valid code").to_string()
 }
 
-pub const HEADER: &str = "code,name,kind,parent_code,website,catalogue_url,email\n";
+pub(crate) const HEADER: &str = "code,name,kind,parent_code,website,catalogue_url,email\n";
 
 /// A registry CSV with `n` departments and, for every tenth of them, one subordinate
 /// institution. Returns the CSV text.
-pub fn registry_csv(n: u32) -> String {
+pub(crate) fn registry_csv(n: u32) -> String {
     let mut csv = String::from(HEADER);
     for i in 0..n {
         let code = credit_code(i + 1);
@@ -40,12 +40,12 @@ pub fn registry_csv(n: u32) -> String {
 }
 
 /// The example registry shipped in docs/, shaped like the reference city.
-pub fn example_registry_path() -> std::path::PathBuf {
+pub(crate) fn example_registry_path() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/units-268.csv")
 }
 
 /// Runs the `gongkai` binary on a database, ignoring any `GONGKAI_DB` of the environment.
-pub fn gongkai(db: &str, args: &[&str]) -> Output {
+pub(crate) fn gongkai(db: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gongkai"))
         .arg("--db")
         .arg(db)
@@ -56,16 +56,16 @@ pub fn gongkai(db: &str, args: &[&str]) -> Output {
         .expect("run gongkai")
 }
 
-pub fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-pub fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// The JSON a successful command printed (the test fails with its stderr otherwise).
-pub fn json(output: &Output) -> serde_json::Value {
+pub(crate) fn json(output: &Output) -> serde_json::Value {
     assert!(output.status.success(), "{}", stderr(output));
     serde_json::from_slice(&output.stdout).expect("JSON output")
 }

@@ -530,24 +530,28 @@ async fn the_openapi_document_and_the_mounted_routes_agree() {
 }
 
 /// Checks `value` against a schema of the document (the subset the document uses: `$ref`,
-/// `allOf`, `oneOf`, `const`, `enum`, `type`, `properties` with `required`, `items`). An object
+/// `allOf`, `oneOf`, `anyOf`, `const`, `enum`, `type`, `properties` with `required`, `items`). An object
 /// with documented properties may carry no undocumented ones, so the document cannot drift
 /// from the answers without this noticing.
 fn conforms(document: &Value, schema: &Value, value: &Value, at: &str, problems: &mut Vec<String>) {
-    if let Some(target) = schema["$ref"].as_str() {
+    if let Some(target) = schema["$ref"].as_str()
+        && schema.get("properties").is_none()
+    {
         let resolved = document.pointer(target.trim_start_matches('#')).expect("reference resolves");
         return conforms(document, resolved, value, at, problems);
     }
-    if let Some(branches) = schema["oneOf"].as_array() {
-        let fits = branches.iter().any(|branch| {
-            let mut inner = Vec::new();
-            conforms(document, branch, value, at, &mut inner);
-            inner.is_empty()
-        });
-        if !fits {
-            problems.push(format!("{at}: matches no oneOf branch: {value}"));
+    for keyword in ["oneOf", "anyOf"] {
+        if let Some(branches) = schema[keyword].as_array() {
+            let fits = branches.iter().any(|branch| {
+                let mut inner = Vec::new();
+                conforms(document, branch, value, at, &mut inner);
+                inner.is_empty()
+            });
+            if !fits {
+                problems.push(format!("{at}: matches no {keyword} branch: {value}"));
+            }
+            return;
         }
-        return;
     }
     if schema.get("allOf").is_some() || schema.get("properties").is_some() {
         let mut properties = serde_json::Map::new();
@@ -613,9 +617,11 @@ fn collect_shape(
     properties: &mut serde_json::Map<String, Value>,
     required: &mut Vec<String>,
 ) {
+    // A `$ref` beside `properties` adds them to the referenced object (an internally tagged
+    // enum's variant: the variant's fields and the tag).
     if let Some(target) = schema["$ref"].as_str() {
         let resolved = document.pointer(target.trim_start_matches('#')).expect("reference resolves");
-        return collect_shape(document, resolved, properties, required);
+        collect_shape(document, resolved, properties, required);
     }
     for part in schema["allOf"].as_array().into_iter().flatten() {
         collect_shape(document, part, properties, required);
@@ -685,4 +691,96 @@ async fn answers_match_their_documented_schemas() {
     let allowed: BTreeSet<&str> =
         finding["allowed_actions"].as_array().expect("list").iter().filter_map(Value::as_str).collect();
     assert_eq!(allowed, BTreeSet::from(["withdraw", "uphold"]), "the group's inspector decides on a dispute");
+}
+
+/// Checks a body against `template`'s documented request body, posts it, and checks the answer
+/// against the documented success answer.
+async fn post_as_documented(
+    client: &Client,
+    document: &Value,
+    (template, url): (&str, &str),
+    token: &str,
+    body: &Value,
+) -> Value {
+    let operation = &document["paths"][template]["post"];
+    let mut problems = Vec::new();
+    let request = &operation["requestBody"]["content"]["application/json"]["schema"];
+    conforms(document, request, body, &format!("{template} body"), &mut problems);
+    let (status, answer) = post(client, url, vec![bearer(token)], &body.to_string()).await;
+    assert!(status.code < 300, "{url}: {status} {answer}");
+    let schema = &operation["responses"][status.code.to_string()]["content"]["application/json"]["schema"];
+    assert!(schema.is_object(), "{template} documents its {status} answer");
+    conforms(document, schema, &answer, template, &mut problems);
+    assert!(problems.is_empty(), "{url} differs from its schema:\n{}", problems.join("\n"));
+    answer
+}
+
+/// The component schemas are generated from the Rust types; writes and errors answer with
+/// types too, so their answers (and the bodies the API accepts) are held to the document as
+/// the reads are. A field added to an answer's type but missing from the document fails here.
+#[tokio::test]
+async fn writes_and_errors_match_their_documented_schemas() {
+    let city = City::new().await;
+    let cycle = assess(&city).await;
+    let client = city.client().await;
+    let (_, document) = get(&client, "/api/v1/openapi.json", None).await;
+    let office = token(&city, "office1").await;
+    let inspector = token(&city, "inspector1").await;
+    let unit = token(&city, "unit1").await;
+
+    let visit = json!({
+        "date": "2026-11-18",
+        "method": "website",
+        "note": "抽查",
+        "findings": [{ "check": "column.stale", "note": "栏目久未更新", "rectify_by": "2026-12-31" }]
+    });
+    let url = format!("/api/v1/units/{}/visits", city.units[0]);
+    let recorded =
+        post_as_documented(&client, &document, ("/units/{code}/visits", &url), &inspector, &visit).await;
+    assert_eq!(recorded["findings"], 1);
+
+    let url = format!("{}/actions", path_of(&city.spam_finding));
+    let dispute = json!({ "action": "dispute", "note": "不是我们的页面" });
+    let detail =
+        post_as_documented(&client, &document, ("/findings/{id}/actions", &url), &unit, &dispute).await;
+    assert_eq!(detail["status"], "disputed");
+
+    let (_, sheet) = get(&client, "/api/v1/self-assessment", Some(&unit)).await;
+    let item = sheet["items"][0]["id"].as_str().expect("an item").to_string();
+    let claims = json!({ "claims": [{ "item": item, "claimed": "1.50", "note": "自查" }] });
+    let outcome = post_as_documented(
+        &client,
+        &document,
+        ("/self-assessment", "/api/v1/self-assessment"),
+        &unit,
+        &claims,
+    )
+    .await;
+    assert_eq!(outcome["claims"], 1);
+
+    let current = json!({ "cycle": cycle });
+    let answer = post_as_documented(
+        &client,
+        &document,
+        ("/cycles/current", "/api/v1/cycles/current"),
+        &office,
+        &current,
+    )
+    .await;
+    assert_eq!(answer["current"], true);
+
+    // An error answer is the documented `Error`, and a body with an undocumented field is not
+    // what the document describes (and the API refuses it).
+    let (status, error) = get(&client, "/api/v1/me", Some("gk_forged")).await;
+    assert_eq!(status, Status::Unauthorized);
+    let mut problems = Vec::new();
+    conforms(&document, &json!({ "$ref": "#/components/schemas/Error" }), &error, "401", &mut problems);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let extra = json!({ "cycle": cycle, "colour": "red" });
+    let request = &document["paths"]["/cycles/current"]["post"]["requestBody"]["content"]["application/json"];
+    conforms(&document, &request["schema"], &extra, "body", &mut problems);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let (status, _) =
+        post(&client, "/api/v1/cycles/current", vec![bearer(&office)], &extra.to_string()).await;
+    assert_eq!(status, Status::UnprocessableEntity);
 }

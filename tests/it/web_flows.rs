@@ -3,9 +3,8 @@
 
 use chrono::Duration;
 use gongkai::assess::LaggardCriteria;
-use gongkai::inspection::today_in_city;
 use gongkai::jobs::{AssessRequest, Progress, assess, assessment_cutoff};
-use gongkai::model::{FindingStatus, RectificationAction, Source};
+use gongkai::model::{CityClock, FindingStatus, RectificationAction, Source};
 use gongkai::rules::RuleSet;
 use gongkai::store::FindingFilter;
 use gongkai::web::actions::visit::{VisitFindingInput, VisitInput, record_visit};
@@ -20,7 +19,7 @@ fn location(response: &LocalResponse<'_>) -> String {
 }
 
 fn day(offset: i64) -> String {
-    (today_in_city() + Duration::days(offset)).to_string()
+    (CityClock::default().today() + Duration::days(offset)).to_string()
 }
 
 fn visit_path(city: &City, n: usize) -> String {
@@ -64,7 +63,10 @@ async fn an_inspector_records_a_visit_with_two_findings() {
     let (client, csrf) = city.signed_in("inspector1").await;
     let (status, form) = page(&client, &visit_path(&city, 0)).await;
     assert_eq!(status, Status::Ok);
-    assert!(form.contains(&format!("value=\"{}\"", today_in_city())), "the date defaults to today");
+    assert!(
+        form.contains(&format!("value=\"{}\"", CityClock::default().today())),
+        "the date defaults to today"
+    );
     assert!(form.contains("<optgroup label=\"栏目\">") && form.contains("value=\"field.no_staff\""));
     assert!(form.contains("findings[2].check") && !form.contains("findings[3].check"), "three rows");
     assert!(form.contains("再加一条"));

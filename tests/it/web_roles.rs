@@ -66,7 +66,7 @@ fn post_json(
 fn probes(city: &City) -> Vec<Probe> {
     let (u1, u3) = (city.units[0].to_string(), city.units[2].to_string());
     let (own_finding, other_finding) = (city.spam_finding.clone(), city.other_finding.clone());
-    let today = gongkai::inspection::today_in_city().to_string();
+    let today = gongkai::model::CityClock::default().today().to_string();
     vec![
         // Signing in and one's own account.
         get("/", "/", EVERYONE),

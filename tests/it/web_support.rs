@@ -14,12 +14,12 @@ use rocket::local::asynchronous::{Client, LocalResponse};
 use crate::support::{HEADER, credit_code};
 
 /// Every demo account's password (long enough for the policy).
-pub const PASSWORD: &str = "correct-horse-battery";
+pub(crate) const PASSWORD: &str = "correct-horse-battery";
 
 /// The snippet a hostile site planted; pages must show it escaped.
-pub const HOSTILE: &str = "<script>alert('xss')</script><b>博彩</b>";
+pub(crate) const HOSTILE: &str = "<script>alert('xss')</script><b>博彩</b>";
 
-pub struct City {
+pub(crate) struct City {
     pub store: Store,
     /// Units 1 and 2 are in 第一组; 3 and 4 in no group. Unit 4 is a subordinate of unit 2.
     pub units: Vec<OrgCode>,
@@ -29,12 +29,12 @@ pub struct City {
     pub other_finding: String,
 }
 
-pub fn unit(n: u32) -> OrgCode {
+pub(crate) fn unit(n: u32) -> OrgCode {
     OrgCode::parse(&credit_code(n)).expect("valid code")
 }
 
 impl City {
-    pub async fn new() -> City {
+    pub(crate) async fn new() -> City {
         let store = Store::memory().await.expect("store");
         let csv = format!(
             "{HEADER}{a},甲局,department,,http://u1.example.cn/,,\n{b},乙局,department,,http://u2.example.cn/,,\n\
@@ -110,13 +110,13 @@ impl City {
     }
 
     /// A client for this city's dashboard, signed in as nobody.
-    pub async fn client(&self) -> Client {
+    pub(crate) async fn client(&self) -> Client {
         let rocket = build(self.store.clone(), WebConfig::default()).await.expect("rocket");
         Client::tracked(rocket).await.expect("client")
     }
 
     /// A client signed in as `username`, with the session's CSRF token.
-    pub async fn signed_in(&self, username: &str) -> (Client, String) {
+    pub(crate) async fn signed_in(&self, username: &str) -> (Client, String) {
         let client = self.client().await;
         let csrf = login(&client, username, PASSWORD).await;
         (client, csrf)
@@ -124,14 +124,14 @@ impl City {
 }
 
 /// The value of the first hidden `csrf` field on a page.
-pub fn csrf_from(html: &str) -> String {
+pub(crate) fn csrf_from(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     let start = html.find(marker).map(|i| i + marker.len()).expect("page has a csrf field");
     html[start..].split('"').next().expect("closing quote").to_string()
 }
 
 /// Signs in through the login form; returns the session's CSRF token (read off /account).
-pub async fn login(client: &Client, username: &str, password: &str) -> String {
+pub(crate) async fn login(client: &Client, username: &str, password: &str) -> String {
     let page = client.get("/login").dispatch().await.into_string().await.expect("login page");
     let token = csrf_from(&page);
     let response = client
@@ -146,11 +146,15 @@ pub async fn login(client: &Client, username: &str, password: &str) -> String {
 }
 
 /// An urlencoded form body.
-pub fn form(fields: &[(&str, &str)]) -> String {
+pub(crate) fn form(fields: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
 }
 
 /// Posts a form and returns the response.
-pub async fn post_form<'c>(client: &'c Client, path: &str, fields: &[(&str, &str)]) -> LocalResponse<'c> {
+pub(crate) async fn post_form<'c>(
+    client: &'c Client,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> LocalResponse<'c> {
     client.post(path.to_string()).header(ContentType::Form).body(form(fields)).dispatch().await
 }

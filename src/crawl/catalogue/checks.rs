@@ -10,6 +10,10 @@ use serde_json::{Value, json};
 
 use super::cadence::{Cadence, cadence};
 use super::profile::{CatalogueProfile, Field};
+use crate::model::check::{
+    CATALOGUE_CLASS_MISSING, CATALOGUE_INDEX_DUPLICATE, CATALOGUE_INDEX_INVALID, CATALOGUE_METADATA_MISSING,
+    CATALOGUE_STALE, CATALOGUE_UNCHECKED, CATALOGUE_UNREACHABLE, Check,
+};
 use crate::model::{CatalogueEntry, Finding, FindingStatus, Metric, Source, Unit};
 
 /// Duplicate groups list this many URLs at most.
@@ -62,8 +66,8 @@ struct Emitter<'a> {
 }
 
 impl Emitter<'_> {
-    fn finding(&mut self, check: &'static str, url: Option<String>, detail: Value) {
-        let count = self.counts.entry(check).or_default();
+    fn finding(&mut self, check: &Check, url: Option<String>, detail: Value) {
+        let count = self.counts.entry(check.id).or_default();
         *count += 1;
         if *count > self.cap {
             return;
@@ -71,7 +75,7 @@ impl Emitter<'_> {
         self.out.findings.push(Finding {
             id: None,
             unit: self.unit.code.clone(),
-            check: check.to_owned(),
+            check: check.id.to_owned(),
             source: Source::Crawler,
             observed_at: self.observed_at,
             url,
@@ -108,7 +112,7 @@ pub fn check_catalogue(
     };
     if let Some(reason) = &scan.root_error {
         emit.finding(
-            "catalogue.unreachable",
+            &CATALOGUE_UNREACHABLE,
             Some(scan.root.clone()),
             json!({ "url": scan.root, "reason": reason, "message": format!("公开目录首页无法访问：{reason}") }),
         );
@@ -116,7 +120,7 @@ pub fn check_catalogue(
         // single class page that fails is a problem found (catalogue.unreachable) in a
         // catalogue that was otherwise checked.
         emit.finding(
-            "catalogue.unchecked",
+            &CATALOGUE_UNCHECKED,
             Some(scan.root.clone()),
             json!({ "url": scan.root, "reason": "公开目录首页无法访问，目录各项检查均未能进行", "error": reason }),
         );
@@ -126,7 +130,7 @@ pub fn check_catalogue(
         // 未能核查 in part: what was read is judged; what was not is not "nothing wrong".
         let budget = profile.unit_budget_secs;
         emit.finding(
-            "catalogue.unchecked",
+            &CATALOGUE_UNCHECKED,
             Some(scan.root.clone()),
             json!({ "url": scan.root, "reason": format!("公开目录检查超出时间预算（{budget} 秒），仅部分核查"),
                     "budget_secs": budget, "pages": scan.pages }),
@@ -153,12 +157,12 @@ fn check_classes(emit: &mut Emitter<'_>, profile: &CatalogueProfile, scan: &Cata
         let class = scan.classes.iter().find(|c| c.name == *name);
         match class {
             None | Some(ClassScan { url: None, .. }) => emit.finding(
-                "catalogue.class_missing",
+                &CATALOGUE_CLASS_MISSING,
                 Some(scan.root.clone()),
                 json!({ "class": name, "reason": "absent", "message": format!("公开目录缺少“{name}”类目") }),
             ),
             Some(ClassScan { error: Some((url, reason)), .. }) => emit.finding(
-                "catalogue.unreachable",
+                &CATALOGUE_UNREACHABLE,
                 Some(url.clone()),
                 json!({ "class": name, "url": url, "reason": reason,
                         "message": format!("“{name}”类目页无法访问：{reason}") }),
@@ -166,7 +170,7 @@ fn check_classes(emit: &mut Emitter<'_>, profile: &CatalogueProfile, scan: &Cata
             // Not read before the budget ran out: unknown, not empty.
             Some(ClassScan { entries: 0, .. }) if scan.budget_spent => {}
             Some(ClassScan { entries: 0, url, .. }) => emit.finding(
-                "catalogue.class_missing",
+                &CATALOGUE_CLASS_MISSING,
                 url.clone(),
                 json!({ "class": name, "reason": "empty", "url": url, "message": format!("“{name}”类目没有条目") }),
             ),
@@ -190,7 +194,7 @@ fn check_entries(emit: &mut Emitter<'_>, profile: &CatalogueProfile, scan: &Cata
             let labels: Vec<&str> =
                 profile.mandatory.iter().filter(|f| is_missing(entry, **f)).map(|f| f.label_zh()).collect();
             emit.finding(
-                "catalogue.metadata_missing",
+                &CATALOGUE_METADATA_MISSING,
                 entry.url.clone(),
                 json!({ "index_no": entry.index_no, "url": entry.url, "title": entry.title, "class": entry.class,
                         "missing": missing, "message": format!("目录条目缺少{}", labels.join("、")) }),
@@ -210,7 +214,7 @@ fn check_entries(emit: &mut Emitter<'_>, profile: &CatalogueProfile, scan: &Cata
             {
                 map.extend(extra);
             }
-            emit.finding("catalogue.index_invalid", entry.url.clone(), detail);
+            emit.finding(&CATALOGUE_INDEX_INVALID, entry.url.clone(), detail);
         }
     }
     let mut duplicated = 0usize;
@@ -223,7 +227,7 @@ fn check_entries(emit: &mut Emitter<'_>, profile: &CatalogueProfile, scan: &Cata
             entries.iter().take(MAX_DUPLICATE_URLS).map(|e| e.url.as_ref()).collect();
         let titles: Vec<&str> = entries.iter().take(MAX_DUPLICATE_URLS).map(|e| e.title.as_str()).collect();
         emit.finding(
-            "catalogue.index_duplicate",
+            &CATALOGUE_INDEX_DUPLICATE,
             entries.get(1).and_then(|e| e.url.clone()),
             json!({ "index_no": index_no, "count": entries.len(), "urls": urls, "titles": titles,
                     "message": format!("索引号“{index_no}”被 {} 个条目重复使用", entries.len()) }),
@@ -262,7 +266,7 @@ fn check_entries(emit: &mut Emitter<'_>, profile: &CatalogueProfile, scan: &Cata
         let monthly: Vec<Value> =
             profile_cadence.monthly.iter().map(|(m, c)| json!({ "month": m, "count": c })).collect();
         emit.finding(
-            "catalogue.stale",
+            &CATALOGUE_STALE,
             Some(scan.root.clone()),
             json!({ "newest": profile_cadence.newest, "days_since_newest": profile_cadence.days_since_newest,
                     "window_days": profile.stale_days, "longest_gap_days": profile_cadence.longest_gap_days,
@@ -365,7 +369,7 @@ mod tests {
         scan.entries.push(copy.clone());
         scan.entries.push(copy);
         let out = check_catalogue(&unit, &profile, &scan, as_of, Utc::now());
-        assert_eq!(checks(&out), ["catalogue.index_duplicate"]);
+        assert_eq!(checks(&out), [CATALOGUE_INDEX_DUPLICATE.id]);
         assert_eq!(out.findings[0].url.as_deref(), Some("http://gk.example.cn/doc/copy.html"));
         assert_eq!(out.findings[0].detail["count"], 3);
         let dup = out.metrics.iter().find(|m| m.name == "catalogue.index_duplicate_entries").expect("metric");
@@ -383,7 +387,7 @@ mod tests {
             e.publisher = None;
         }
         let out = check_catalogue(&unit, &profile, &scan, as_of, Utc::now());
-        assert_eq!(checks(&out), ["catalogue.metadata_missing"; 3]);
+        assert_eq!(checks(&out), [CATALOGUE_METADATA_MISSING.id; 3]);
         let missing =
             out.metrics.iter().find(|m| m.name == "catalogue.metadata_missing_entries").expect("metric");
         assert_eq!(missing.value, Decimal::from(6));
@@ -401,7 +405,7 @@ mod tests {
             ..CatalogueScan::default()
         };
         let out = check_catalogue(&unit, &profile, &scan, as_of, Utc::now());
-        assert_eq!(checks(&out), ["catalogue.unreachable", "catalogue.unchecked"]);
+        assert_eq!(checks(&out), [CATALOGUE_UNREACHABLE.id, CATALOGUE_UNCHECKED.id]);
         assert_eq!(out.findings[1].detail["error"], "HTTP 404");
         assert!(out.metrics.is_empty());
     }

@@ -185,7 +185,7 @@ fn read_row(
             Field::IndexNo => entry.index_no = value,
             Field::Publisher => entry.publisher = value,
             Field::CreatedOn => {
-                entry.created_on = value.and_then(|v| find_dates(&v, ctx.as_of).into_iter().next())
+                entry.created_on = value.and_then(|v| find_dates(&v, ctx.as_of).into_iter().next());
             }
             Field::DocNo => entry.doc_no = value,
             Field::Topic => entry.topic = value,

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::CheckContext;
 use crate::model::Finding;
+use crate::model::check::LINK_BROKEN;
 
 /// Where a link was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,5 +35,37 @@ pub fn check(
         }
         LinkOutcome::Failed(error) => json!({ "error": error, "page": referrer.page, "text": referrer.text }),
     };
-    Some(ctx.finding("link.broken", Some(target), detail))
+    Some(ctx.finding(&LINK_BROKEN, Some(target), detail))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::crawl::checks::Fixture;
+    use crate::model::UnitKind;
+
+    #[test]
+    fn only_failed_links_are_broken_and_the_finding_names_where_the_link_is() {
+        let fixture = Fixture::new(UnitKind::Department);
+        let ctx = fixture.ctx(NaiveDate::from_ymd_opt(2026, 11, 20).expect("day"));
+        let referrer = Referrer { page: "http://site.gov.cn/zwgk/".into(), text: "机构职能".into() };
+        let target = "http://site.gov.cn/jgzn/";
+        for ok in [200, 301, 304, 399] {
+            assert_eq!(check(&ctx, target, &LinkOutcome::Status(ok), &referrer), None, "{ok}");
+        }
+        for failed in [400, 404, 500, 503] {
+            let finding = check(&ctx, target, &LinkOutcome::Status(failed), &referrer).expect("broken");
+            assert_eq!((finding.check.as_str(), finding.url.as_deref()), (LINK_BROKEN.id, Some(target)));
+            assert_eq!(finding.detail["status"], failed);
+            assert_eq!(finding.detail["page"], "http://site.gov.cn/zwgk/");
+            assert_eq!(finding.detail["text"], "机构职能");
+        }
+        let failed = LinkOutcome::Failed("连接超时".into());
+        let finding = check(&ctx, target, &failed, &referrer).expect("broken");
+        assert_eq!(finding.check, LINK_BROKEN.id);
+        assert_eq!(finding.detail["error"], "连接超时");
+        assert!(finding.detail["status"].is_null());
+    }
 }

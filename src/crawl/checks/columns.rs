@@ -19,6 +19,7 @@ use crate::crawl::dates::{find_dates, newest_date};
 use crate::crawl::links::Link;
 use crate::crawl::profile::{ColumnSearch, ColumnSpec};
 use crate::model::Finding;
+use crate::model::check::{COLUMN_EMPTY, COLUMN_MISSING, COLUMN_STALE};
 
 /// Link texts longer than a synonym by more than this many characters are not column links
 /// (they are articles that mention the column's name).
@@ -108,7 +109,7 @@ pub fn find(
             None => {
                 let mut detail = json!({ "column": spec.name, "synonyms": spec.synonyms, "cadence": spec.cadence.as_str() });
                 searched.annotate(&mut detail);
-                missing.push(ctx.finding("column.missing", Some(home_url), detail));
+                missing.push(ctx.finding(&COLUMN_MISSING, Some(home_url), detail));
             }
         }
     }
@@ -322,7 +323,7 @@ pub fn check(
         ColumnPage::Unavailable(reason) => {
             let mut detail = base();
             detail["reason"] = json!(reason);
-            return vec![ctx.finding("column.empty", Some(url), detail)];
+            return vec![ctx.finding(&COLUMN_EMPTY, Some(url), detail)];
         }
     };
     let (newest, dated) = match newest_item(page, column, nav, ctx.as_of) {
@@ -344,7 +345,7 @@ pub fn check(
             detail["days"] = json!(days);
             detail["limit_days"] = json!(limit);
             detail["items"] = json!(dated);
-            vec![ctx.finding("column.stale", Some(url), detail)]
+            vec![ctx.finding(&COLUMN_STALE, Some(url), detail)]
         }
         None => {
             let items = page
@@ -356,12 +357,12 @@ pub fn check(
             detail["items"] = json!(items);
             if items == 0 {
                 detail["reason"] = json!("栏目页没有列出任何信息");
-                vec![ctx.finding("column.empty", Some(url), detail)]
+                vec![ctx.finding(&COLUMN_EMPTY, Some(url), detail)]
             } else {
                 detail["newest"] = json!(null);
                 detail["limit_days"] = json!(limit);
                 detail["reason"] = json!("栏目信息均无日期");
-                vec![ctx.finding("column.stale", Some(url), detail)]
+                vec![ctx.finding(&COLUMN_STALE, Some(url), detail)]
             }
         }
     }

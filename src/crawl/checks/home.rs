@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use super::columns::item_dates;
 use super::{CheckContext, ParsedPage};
 use crate::crawl::dates::newest_date;
+use crate::model::check::HOME_STALE;
 use crate::model::{Finding, Metric};
 
 pub fn check(ctx: &CheckContext<'_>, url: &str, home: &ParsedPage) -> (Vec<Finding>, Vec<Metric>) {
@@ -20,7 +21,7 @@ pub fn check(ctx: &CheckContext<'_>, url: &str, home: &ParsedPage) -> (Vec<Findi
             let metric = ctx.metric("home.days_since_update", Decimal::from(days));
             let findings = if days > window {
                 vec![ctx.finding(
-                    "home.stale",
+                    &HOME_STALE,
                     Some(url),
                     json!({ "newest": newest.to_string(), "days": days, "window_days": window }),
                 )]
@@ -31,7 +32,7 @@ pub fn check(ctx: &CheckContext<'_>, url: &str, home: &ParsedPage) -> (Vec<Findi
         }
         None => (
             vec![ctx.finding(
-                "home.stale",
+                &HOME_STALE,
                 Some(url),
                 json!({ "newest": null, "window_days": window, "reason": "首页没有带日期的信息" }),
             )],
@@ -56,7 +57,8 @@ mod tests {
     use url::Url;
 
     use super::*;
-    use crate::crawl::checks::{HiddenRules, parse_page};
+    use crate::crawl::checks::{Fixture, HiddenRules, parse_page};
+    use crate::model::UnitKind;
 
     fn newest(html: &str) -> Option<NaiveDate> {
         let rules = HiddenRules { tiny_font_px: 2, offscreen_px: 1000 };
@@ -83,5 +85,38 @@ mod tests {
             "<ul><li><a href=\"/a\">预告</a> 2026-12-01</li><li><a href=\"/b\">会议</a> [11-02]</li></ul>";
         assert_eq!(newest(html), day(11, 2));
         assert_eq!(newest("<p>欢迎访问</p>"), None);
+    }
+
+    #[test]
+    fn a_home_page_is_stale_after_the_window_and_without_any_dated_item() {
+        let fixture = Fixture::new(UnitKind::Department);
+        let url = "http://site.gov.cn/";
+        let home = fixture.page("<ul><li><a href=\"/n/1.html\">工作动态</a> 2026-11-06</li></ul>", url);
+        let window = i64::from(fixture.profile.home_window_days);
+        let last_fresh = NaiveDate::from_ymd_opt(2026, 11, 6).expect("day") + chrono::Days::new(14);
+        assert_eq!(window, 14, "the shipped window");
+
+        let (findings, metrics) = check(&fixture.ctx(last_fresh), url, &home);
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(metrics.len(), 1);
+        assert_eq!(
+            (metrics[0].name.as_str(), metrics[0].value),
+            ("home.days_since_update", Decimal::from(14))
+        );
+
+        let (findings, metrics) = check(&fixture.ctx(last_fresh + chrono::Days::new(1)), url, &home);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].check, HOME_STALE.id);
+        assert_eq!(findings[0].url.as_deref(), Some(url));
+        assert_eq!(findings[0].detail["days"], 15);
+        assert_eq!(findings[0].detail["newest"], "2026-11-06");
+        assert_eq!(metrics[0].value, Decimal::from(15));
+
+        let undated = fixture.page("<p><a href=\"/about\">欢迎访问</a></p>", url);
+        let (findings, metrics) = check(&fixture.ctx(last_fresh), url, &undated);
+        assert_eq!(findings.len(), 1, "no dated item counts as not updated");
+        assert_eq!(findings[0].check, HOME_STALE.id);
+        assert!(findings[0].detail["newest"].is_null());
+        assert!(metrics.is_empty(), "no age to report");
     }
 }

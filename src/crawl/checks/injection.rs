@@ -27,9 +27,10 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde_json::{Value, json};
 
 use super::CheckContext;
+use super::Keyed;
 use super::page::ParsedPage;
-use super::spam::Keyed;
 use crate::crawl::profile::{InjectionSettings, SpamSettings};
+use crate::model::check::CONTENT_SPAM;
 
 /// Characters quoted either side of a phrase.
 const CONTEXT_CHARS: usize = 20;
@@ -576,7 +577,7 @@ impl SiteInjections {
             });
             out.push(Keyed {
                 key: format!("{TECHNIQUE}|{key}"),
-                finding: ctx.finding("content.spam", Some(&primary), detail),
+                finding: ctx.finding(&CONTENT_SPAM, Some(&primary), detail),
             });
         }
         out

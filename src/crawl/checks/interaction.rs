@@ -18,6 +18,7 @@ use crate::crawl::dates::find_dates;
 use crate::crawl::links::Link;
 use crate::crawl::profile::Interaction;
 use crate::model::Finding;
+use crate::model::check::INTERACTION_UNANSWERED;
 
 /// Messages reported per site at most; the count says how many there were.
 const MAX_REPORTED: usize = 20;
@@ -88,7 +89,7 @@ pub fn check(ctx: &CheckContext<'_>, pages: &[(&str, &ParsedPage)]) -> Vec<Findi
                 continue;
             }
             findings.push(ctx.finding(
-                "interaction.unanswered",
+                &INTERACTION_UNANSWERED,
                 Some(target),
                 json!({ "asked": asked.to_string(), "days": days, "limit_days": limit, "marker": marker,
                         "snippet": truncate(&row.text, 80), "page": url }),
@@ -102,7 +103,9 @@ pub fn check(ctx: &CheckContext<'_>, pages: &[(&str, &ParsedPage)]) -> Vec<Findi
 mod tests {
     use super::*;
 
+    use crate::crawl::checks::Fixture;
     use crate::crawl::checks::page::Row;
+    use crate::model::UnitKind;
 
     fn row(text: &str) -> Row {
         Row { text: text.to_owned(), links: Vec::new() }
@@ -139,5 +142,31 @@ mod tests {
             ..ParsedPage::default()
         };
         assert!(!lists_messages(&hub, as_of), "no row dated up to the as-of day");
+    }
+
+    #[test]
+    fn only_messages_older_than_the_limit_and_still_unanswered_are_reported_once() {
+        let fixture = Fixture::new(UnitKind::Department);
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 20).expect("date");
+        let limit = i64::from(fixture.profile.interaction.limit_days);
+        let on_limit = as_of - chrono::Days::new(limit.unsigned_abs());
+        let over = on_limit - chrono::Days::new(1);
+        let message = Url::parse("http://site.gov.cn/hd/1.html").expect("url");
+        let page = ParsedPage {
+            rows: vec![
+                Row { text: format!("咨询低保政策 {over} 未回复"), links: vec![message.clone()] },
+                Row { text: format!("咨询公积金 {on_limit} 未回复"), links: Vec::new() },
+                Row { text: format!("反映路灯不亮 {over} 已回复"), links: Vec::new() },
+            ],
+            ..ParsedPage::default()
+        };
+        let url = "http://site.gov.cn/hd/";
+        let findings = check(&fixture.ctx(as_of), &[(url, &page), (url, &page)]);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].check, INTERACTION_UNANSWERED.id);
+        assert_eq!(findings[0].url.as_deref(), Some(message.as_str()));
+        assert_eq!(findings[0].detail["days"], limit + 1);
+        assert_eq!(findings[0].detail["marker"], "未回复");
+        assert_eq!(findings[0].detail["page"], url);
     }
 }

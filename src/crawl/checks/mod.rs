@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 pub use page::{HiddenRules, ParsedPage, parse_page};
 
 use super::profile::SiteProfile;
-use crate::model::{Finding, FindingStatus, Metric, Source, Unit};
+use crate::model::{Check, Finding, FindingStatus, Metric, Source, Unit};
 
 /// What every check needs to know besides the pages: whose site, which day, which profile.
 #[derive(Debug, Clone, Copy)]
@@ -33,11 +33,13 @@ pub struct CheckContext<'a> {
 }
 
 impl CheckContext<'_> {
-    pub fn finding(&self, check: &str, url: Option<&str>, detail: serde_json::Value) -> Finding {
+    /// A finding of `check`, a check of the registry ([`crate::model::check`]): the crawler
+    /// reports no check that is not registered.
+    pub fn finding(&self, check: &Check, url: Option<&str>, detail: serde_json::Value) -> Finding {
         Finding {
             id: None,
             unit: self.unit.code.clone(),
-            check: check.to_owned(),
+            check: check.id.to_owned(),
             source: Source::Crawler,
             observed_at: self.observed_at,
             url: url.map(str::to_owned),
@@ -73,6 +75,51 @@ pub fn is_foreign(url: &url::Url, site: &str, allow_domains: &[String]) -> bool 
         let domain = domain.trim().trim_start_matches('.').to_ascii_lowercase();
         host == domain || host.ends_with(&format!(".{domain}"))
     })
+}
+
+/// What the tests of single checks build on: a unit of one kind and the shipped profile, from
+/// which a [`CheckContext`] for any as-of day is made.
+/// A finding with the key the site crawl de-duplicates by (the same injected footer on every
+/// page is one problem, not three hundred). Here rather than in `spam.rs` so that the spam and
+/// injection checks, which both produce them, do not import each other.
+pub struct Keyed {
+    pub key: String,
+    pub finding: Finding,
+}
+
+#[cfg(test)]
+pub(crate) struct Fixture {
+    pub unit: Unit,
+    pub profile: SiteProfile,
+}
+
+#[cfg(test)]
+impl Fixture {
+    pub(crate) fn new(kind: crate::model::UnitKind) -> Self {
+        let unit = Unit {
+            code: crate::model::synthetic_credit_code("450100", 1).expect("synthetic code"),
+            name: "南宁市测试局".to_owned(),
+            kind,
+            parent_code: None,
+            website: Some("http://site.gov.cn/".to_owned()),
+            catalogue_url: None,
+            email: None,
+        };
+        Self { unit, profile: SiteProfile::builtin().expect("the shipped profile") }
+    }
+
+    /// The context of a crawl on `as_of`, observed at noon UTC that day.
+    pub(crate) fn ctx(&self, as_of: NaiveDate) -> CheckContext<'_> {
+        let observed_at = as_of.and_hms_opt(12, 0, 0).expect("noon").and_utc();
+        CheckContext { unit: &self.unit, as_of, observed_at, profile: &self.profile }
+    }
+
+    /// `html` parsed as if fetched from `url`, with the profile's hidden-text rules.
+    pub(crate) fn page(&self, html: &str, url: &str) -> ParsedPage {
+        let spam = &self.profile.spam;
+        let rules = HiddenRules { tiny_font_px: spam.tiny_font_px, offscreen_px: spam.offscreen_px };
+        parse_page(html, &url::Url::parse(url).expect("url"), rules)
+    }
 }
 
 #[cfg(test)]

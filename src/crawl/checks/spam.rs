@@ -12,9 +12,10 @@ use url::Url;
 
 use super::injection::{InjectionMatcher, sentence_around};
 use super::page::truncate;
-use super::{CheckContext, ParsedPage, is_foreign};
+use super::{CheckContext, Keyed, ParsedPage, is_foreign};
 use crate::crawl::profile::SpamSettings;
 use crate::model::Finding;
+use crate::model::check::CONTENT_SPAM;
 
 /// Characters quoted either side of a lexicon hit.
 const CONTEXT_CHARS: usize = 20;
@@ -84,17 +85,10 @@ fn snippet(text: &str, start: usize, end: usize) -> String {
     format!("{before}{}{after}", &text[start..end])
 }
 
-/// A finding with the key the site crawl de-duplicates by (the same injected footer on every
-/// page is one problem, not three hundred).
-pub struct Keyed {
-    pub key: String,
-    pub finding: Finding,
-}
-
 fn keyed(ctx: &CheckContext<'_>, url: &str, technique: &str, key_part: &str, detail: Value) -> Keyed {
     let mut detail = detail;
     detail["technique"] = json!(technique);
-    Keyed { key: format!("{technique}|{key_part}"), finding: ctx.finding("content.spam", Some(url), detail) }
+    Keyed { key: format!("{technique}|{key_part}"), finding: ctx.finding(&CONTENT_SPAM, Some(url), detail) }
 }
 
 /// Every technique that one page shows by itself.
@@ -186,7 +180,7 @@ pub fn check_name(ctx: &CheckContext<'_>, url: &str, home: &ParsedPage) -> Optio
         return None;
     }
     Some(ctx.finding(
-        "content.spam",
+        &CONTENT_SPAM,
         Some(url),
         json!({ "technique": "organisation name replaced", "expected": name, "title": truncate(&home.title, 80), "page": url }),
     ))
@@ -220,7 +214,7 @@ pub fn check_cloaking(
     }
     let title_changed = spider.title != normal.title;
     Some(ctx.finding(
-        "content.spam",
+        &CONTENT_SPAM,
         Some(url),
         json!({
             "technique": "cloaking",

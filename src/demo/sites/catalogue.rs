@@ -47,7 +47,7 @@ pub(in crate::demo) struct Entry {
 }
 
 impl CatalogueView<'_> {
-    pub fn render(&self, path: &str) -> Page {
+    pub(crate) fn render(&self, path: &str) -> Page {
         let defects = &self.state.catalogue;
         let path = path.split(['?', '#']).next().unwrap_or(ROOT);
         let Some(rest) = path.strip_prefix(ROOT) else { return Page::not_found() };
@@ -180,7 +180,7 @@ impl CatalogueView<'_> {
     }
 
     /// Every entry, newest first, with the planned defects applied.
-    pub fn entries(&self) -> Vec<Entry> {
+    pub(crate) fn entries(&self) -> Vec<Entry> {
         let defects = &self.state.catalogue;
         let count = self.entry_count();
         let jitter = 2 + (self.index % 5) as u64;

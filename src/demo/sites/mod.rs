@@ -100,7 +100,7 @@ pub(in crate::demo) struct World {
 }
 
 impl World {
-    pub fn new(
+    pub(super) fn new(
         units: Vec<Unit>,
         plan: CityPlan,
         site_profile: SiteProfile,
@@ -119,11 +119,11 @@ impl World {
         }
     }
 
-    pub fn era(&self) -> Era {
+    pub(super) fn era(&self) -> Era {
         if self.current.load(Ordering::Relaxed) { Era::Current } else { Era::Earlier }
     }
 
-    pub fn set_era(&self, era: Era) {
+    pub(super) fn set_era(&self, era: Era) {
         self.current.store(era == Era::Current, Ordering::Relaxed);
     }
 
@@ -138,7 +138,7 @@ impl World {
         self.served.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn site_view(&self, unit: usize, era: Era) -> SiteView<'_> {
+    pub(super) fn site_view(&self, unit: usize, era: Era) -> SiteView<'_> {
         let registered = &self.units[unit];
         SiteView {
             unit: registered,
@@ -150,7 +150,7 @@ impl World {
         }
     }
 
-    pub fn catalogue_view(&self, unit: usize, era: Era) -> CatalogueView<'_> {
+    pub(super) fn catalogue_view(&self, unit: usize, era: Era) -> CatalogueView<'_> {
         let registered = &self.units[unit];
         CatalogueView {
             unit: registered,

@@ -40,7 +40,7 @@ pub(in crate::demo) struct SiteView<'a> {
 
 impl SiteView<'_> {
     /// The page at `path`; `spider` when the request came from a search engine's crawler.
-    pub fn render(&self, path: &str, spider: bool) -> Page {
+    pub(crate) fn render(&self, path: &str, spider: bool) -> Page {
         let path = path.split(['?', '#']).next().unwrap_or("/");
         let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
         match segments.as_slice() {

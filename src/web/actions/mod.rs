@@ -2,5 +2,4 @@
 
 pub mod finding;
 pub mod self_assessment;
-pub mod shipped_rules;
 pub mod visit;

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::shipped_rules::{self, ShippedRuleSet};
 use crate::inspection::ClaimRow;
 use crate::model::{OrgCode, SelfClaim};
+use crate::rules::shipped::{self, ShippedRuleSet};
 use crate::store::{AuditEntry, SelfAssessmentOutcome, Store};
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -68,7 +68,7 @@ impl From<ClaimsRefused> for WebError {
 }
 
 /// One item of the sheet a unit fills in.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SheetItem {
     pub id: String,
     pub title: String,
@@ -82,7 +82,7 @@ pub struct SheetItem {
 }
 
 /// The current cycle's self-assessment sheet for one unit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SelfAssessmentSheet {
     pub cycle: String,
     pub rule_set: String,
@@ -102,13 +102,12 @@ async fn current_rules(store: &Store) -> Result<(String, &'static ShippedRuleSet
         .current_cycle()
         .await?
         .ok_or_else(|| WebError::bad("还没有评估周期，暂不能提交自评；请等待公开办开展评估"))?;
-    let shipped =
-        shipped_rules::find(&cycle.ruleset_id, cycle.ruleset_version.as_deref()).ok_or_else(|| {
-            WebError::bad(format!(
-                "当前评估周期“{}”使用的规则集 {} 不是系统内置的规则集，暂不能在线自评；请联系公开办",
-                cycle.cycle, cycle.ruleset_id
-            ))
-        })?;
+    let shipped = shipped::find(&cycle.ruleset_id, cycle.ruleset_version.as_deref()).ok_or_else(|| {
+        WebError::bad(format!(
+            "当前评估周期“{}”使用的规则集 {} 不是系统内置的规则集，暂不能在线自评；请联系公开办",
+            cycle.cycle, cycle.ruleset_id
+        ))
+    })?;
     Ok((cycle.cycle, shipped))
 }
 

@@ -8,9 +8,9 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::shipped_rules;
-use crate::inspection::{PlannedVisit, RowRules, VisitMethod, VisitRowText, check_visit_row, today_in_city};
-use crate::model::{CHECKS, OrgCode};
+use crate::inspection::{PlannedVisit, RowRules, VisitMethod, VisitRowText, check_visit_row};
+use crate::model::{CHECKS, CityClock, OrgCode};
+use crate::rules::shipped;
 use crate::store::{AuditEntry, Store};
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -87,7 +87,7 @@ impl From<VisitRefused> for WebError {
 }
 
 /// What a recorded visit wrote.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RecordedVisit {
     pub unit: String,
     pub inspector: String,
@@ -172,8 +172,8 @@ pub async fn plan_visit(
         return Err(WebError::NotFound);
     }
     let registered: HashSet<OrgCode> = HashSet::from([unit.clone()]);
-    let rule_sets = shipped_rules::rule_sets();
-    let rules = RowRules { units: &registered, rules: &rule_sets, today: today_in_city() };
+    let rule_sets = shipped::rule_sets();
+    let rules = RowRules { units: &registered, rules: &rule_sets, today: CityClock::default().today() };
     let code = unit.to_string();
     let visit_cells = VisitRowText {
         unit: Some(&code),
@@ -189,7 +189,7 @@ pub async fn plan_visit(
         &VisitRowText { note: cell(input.note.as_deref()), ..visit_cells },
         rules,
         &mut |field: &str, message: String| {
-            problems.push(VisitProblem { finding: None, field: field.to_string(), message })
+            problems.push(VisitProblem { finding: None, field: field.to_string(), message });
         },
     );
     let mut findings = Vec::new();
@@ -292,7 +292,7 @@ pub fn check_choices() -> Vec<CheckGroup> {
         groups.push(CheckGroup { label: "其他".into(), checks: rest });
     }
     let mut seen = HashSet::new();
-    for shipped in shipped_rules::shipped() {
+    for shipped in shipped::shipped() {
         let checks: Vec<CheckChoice> = shipped
             .field_checks
             .iter()

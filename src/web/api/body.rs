@@ -16,11 +16,11 @@ const MAX_BODY_KIB: u64 = 256;
 
 /// A request body that is a JSON object.
 #[derive(Debug)]
-pub struct JsonObject(pub Map<String, Value>);
+pub(super) struct JsonObject(pub Map<String, Value>);
 
 impl JsonObject {
     /// The body's top-level fields, for reading one by one.
-    pub fn fields(&self) -> Fields<'_> {
+    pub(super) fn fields(&self) -> Fields<'_> {
         Fields { object: &self.0, path: "" }
     }
 }
@@ -52,7 +52,7 @@ impl<'r> FromData<'r> for JsonObject {
 }
 
 /// The body as a JSON object, or a 422 saying where the JSON broke.
-pub fn parse_object(text: &str) -> Result<Map<String, Value>, WebError> {
+pub(super) fn parse_object(text: &str) -> Result<Map<String, Value>, WebError> {
     if text.trim().is_empty() {
         return Err(WebError::bad("请求体为空，应为 JSON 对象"));
     }
@@ -69,7 +69,7 @@ pub fn parse_object(text: &str) -> Result<Map<String, Value>, WebError> {
 
 /// The fields of one JSON object, read by name. Every error names the field by its full path.
 #[derive(Debug, Clone, Copy)]
-pub struct Fields<'a> {
+pub(super) struct Fields<'a> {
     object: &'a Map<String, Value>,
     /// Where this object sits in the body: empty at the top, `findings[0]` further down.
     path: &'a str,
@@ -93,12 +93,12 @@ fn kind_of(value: &Value) -> &'static str {
 
 impl<'a> Fields<'a> {
     /// The full path of a field of this object.
-    pub fn path_of(&self, name: &str) -> String {
+    pub(super) fn path_of(&self, name: &str) -> String {
         if self.path.is_empty() { name.to_string() } else { format!("{}.{name}", self.path) }
     }
 
     /// Refuses fields other than `known`, naming the first unknown one and the accepted ones.
-    pub fn only(&self, known: &[&str]) -> Result<(), WebError> {
+    pub(super) fn only(&self, known: &[&str]) -> Result<(), WebError> {
         match self.object.keys().find(|key| !known.contains(&key.as_str())) {
             None => Ok(()),
             Some(unknown) => {
@@ -121,7 +121,7 @@ impl<'a> Fields<'a> {
     }
 
     /// An optional text field, trimmed; blank counts as absent.
-    pub fn opt_text(&self, name: &str) -> Result<Option<String>, WebError> {
+    pub(super) fn opt_text(&self, name: &str) -> Result<Option<String>, WebError> {
         match self.value(name) {
             None => Ok(None),
             Some(Value::String(text)) => {
@@ -133,12 +133,12 @@ impl<'a> Fields<'a> {
     }
 
     /// A required, non-blank text field, trimmed.
-    pub fn text(&self, name: &str) -> Result<String, WebError> {
+    pub(super) fn text(&self, name: &str) -> Result<String, WebError> {
         self.opt_text(name)?.ok_or_else(|| self.missing(name))
     }
 
     /// A required text field parsed by `parse`; its error message follows the field's name.
-    pub fn parsed<T>(
+    pub(super) fn parsed<T>(
         &self,
         name: &str,
         parse: impl FnOnce(&str) -> Result<T, String>,
@@ -149,7 +149,7 @@ impl<'a> Fields<'a> {
 
     /// An optional number given as a JSON number or as text, kept as its literal text so that
     /// whoever reads it as an exact decimal sees what was written.
-    pub fn opt_number_text(&self, name: &str) -> Result<Option<String>, WebError> {
+    pub(super) fn opt_number_text(&self, name: &str) -> Result<Option<String>, WebError> {
         match self.value(name) {
             None => Ok(None),
             Some(Value::Number(number)) => Ok(Some(number.to_string())),
@@ -160,7 +160,7 @@ impl<'a> Fields<'a> {
 
     /// A list of objects; absent is empty. `read` gets each element's fields, whose errors name
     /// the element (`findings[1].check`).
-    pub fn objects<T>(
+    pub(super) fn objects<T>(
         &self,
         name: &str,
         read: impl FnMut(Fields<'_>) -> Result<T, WebError>,
@@ -172,7 +172,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A list of objects that must be present (it may be empty).
-    pub fn required_objects<T>(
+    pub(super) fn required_objects<T>(
         &self,
         name: &str,
         mut read: impl FnMut(Fields<'_>) -> Result<T, WebError>,

@@ -13,7 +13,7 @@ use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 
-pub fn routes() -> Vec<rocket::Route> {
+pub(super) fn routes() -> Vec<rocket::Route> {
     routes![cycles, current, set_current]
 }
 
@@ -36,7 +36,7 @@ async fn set_current(state: &State<AppState>, writer: ApiWriter, body: JsonObjec
     let user = writer.0;
     user.require_office()?;
     let fields = body.fields();
-    fields.only(&["cycle"])?;
+    fields.only(super::requests::SET_CURRENT_CYCLE)?;
     let cycle = fields.text("cycle")?;
     let audit = AuditEntry::new(&user.account.username, "cycles.set_current").target(cycle.clone());
     state.store.set_current_cycle(&cycle, audit).await?;

@@ -8,22 +8,22 @@ use serde::Serialize;
 use super::ApiResult;
 use super::body::JsonObject;
 use crate::model::{Finding, FindingEvent, RectificationAction, status_label_zh};
+use crate::rules::shipped::check_title;
 use crate::web::actions::finding::{act_on_finding, allowed_actions};
-use crate::web::actions::shipped_rules::check_title;
 use crate::web::csrf::ApiWriter;
 use crate::web::error::WebError;
 use crate::web::pages::findings::visible_finding;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 
-pub fn routes() -> Vec<rocket::Route> {
+pub(super) fn routes() -> Vec<rocket::Route> {
     routes![finding, act]
 }
 
 /// A finding as its page shows it: the evidence, its moves so far, and the moves the caller
 /// may make now.
-#[derive(Debug, Serialize)]
-struct FindingDetail {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct FindingDetail {
     #[serde(flatten)]
     finding: Finding,
     check_label: Option<&'static str>,
@@ -75,7 +75,7 @@ async fn act(
 ) -> ApiResult<FindingDetail> {
     let user = writer.0;
     let fields = body.fields();
-    fields.only(&["action", "note"])?;
+    fields.only(super::requests::FINDING_ACTION)?;
     let action: RectificationAction =
         fields.parsed("action", |text| text.parse().map_err(|e| format!("{e}")))?;
     let note = fields.opt_text("note")?;

@@ -7,25 +7,25 @@ use serde::Serialize;
 use super::ApiResult;
 use super::units::{UnitList, listing};
 use crate::model::{Finding, status_label_zh};
-use crate::web::actions::shipped_rules::check_title;
+use crate::rules::shipped::check_title;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 
-pub fn routes() -> Vec<rocket::Route> {
+pub(super) fn routes() -> Vec<rocket::Route> {
     routes![my_group]
 }
 
 /// A finding on the follow-up list.
-#[derive(Debug, Serialize)]
-struct FollowUp {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct FollowUp {
     #[serde(flatten)]
     finding: Finding,
     check_label: Option<&'static str>,
     status_label: &'static str,
 }
 
-#[derive(Debug, Serialize)]
-struct MyGroup {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct MyGroup {
     group: String,
     /// The group's inspectors (user names), the caller among them.
     inspectors: Vec<String>,

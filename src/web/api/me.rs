@@ -10,13 +10,13 @@ use crate::model::{Account, Unit};
 use crate::web::session::{AuthVia, CurrentUser};
 use crate::web::state::AppState;
 
-pub fn routes() -> Vec<rocket::Route> {
+pub(super) fn routes() -> Vec<rocket::Route> {
     routes![me]
 }
 
 /// What the caller's role allows, in the API's terms.
-#[derive(Debug, Serialize)]
-struct Permissions {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct Permissions {
     /// Rankings, every unit, every finding (office, leader).
     read_city: bool,
     /// Accounts, audit log, current cycle, jobs (office).
@@ -30,12 +30,13 @@ struct Permissions {
     submit_self_assessment: bool,
 }
 
-#[derive(Debug, Serialize)]
-struct Me {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct Me {
     /// The account, never with its password hash.
     account: Account,
     role_label: &'static str,
     /// `token` or `session`.
+    #[schemars(extend("enum" = ["token", "session"]))]
     via: &'static str,
     /// A session must send its CSRF token in `X-CSRF-Token` to write; a token need not.
     writes_need_csrf_header: bool,

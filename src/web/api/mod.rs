@@ -19,6 +19,7 @@ mod me;
 mod office;
 pub mod openapi;
 mod rankings;
+mod requests;
 mod self_assessment;
 mod units;
 

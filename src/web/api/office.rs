@@ -14,7 +14,7 @@ use crate::web::jobs::JobView;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 
-pub fn routes() -> Vec<rocket::Route> {
+pub(super) fn routes() -> Vec<rocket::Route> {
     routes![accounts, audit, jobs, job]
 }
 
@@ -30,8 +30,8 @@ async fn accounts(state: &State<AppState>, user: CurrentUser) -> ApiResult<Vec<A
 }
 
 /// One audit record: who did what to which target, when.
-#[derive(Debug, Serialize)]
-struct AuditItem {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct AuditItem {
     at: DateTime<Utc>,
     actor: String,
     action: String,

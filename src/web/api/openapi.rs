@@ -1,13 +1,34 @@
-//! The OpenAPI 3.1 description of the API, written as data beside the routes it describes and
-//! served at `GET /api/v1/openapi.json` without sign-in. Each operation names the roles that may
-//! call it; writes list the two ways to be allowed (a token, or a session with `X-CSRF-Token`).
+//! The OpenAPI 3.1 description of the API, served at `GET /api/v1/openapi.json` without sign-in.
+//!
+//! The operation table (paths, roles, CSRF notes) is written here as data beside the routes it
+//! describes; each operation names the roles that may call it, and writes list the two ways to
+//! be allowed (a token, or a session with `X-CSRF-Token`). The component schemas are not
+//! written at all: they are derived (`schemars`) from the very types the handlers answer with
+//! and from the request shapes in [`super::requests`], so a field added to a type is documented
+//! by the same change.
 //!
 //! Keeping it honest is a test's job (tests/it/web_api.rs): every mounted route is documented,
 //! every documented operation is mounted, and answers match their documented schemas.
 
 use rocket::serde::json::Json;
 use rocket::{get, routes};
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Value, json};
+
+use super::findings::FindingDetail;
+use super::groups::MyGroup;
+use super::me::Me;
+use super::office::AuditItem;
+use super::requests::{FindingActionRequest, SelfAssessmentRequest, SetCurrentCycleRequest, VisitRequest};
+use super::units::UnitList;
+use crate::model::{Account, UnitKind};
+use crate::store::{CycleInfo, ScorePoint, SelfAssessmentOutcome, VisitRecord};
+use crate::web::actions::self_assessment::SelfAssessmentSheet;
+use crate::web::actions::visit::RecordedVisit;
+use crate::web::jobs::JobView;
+use crate::web::views::ranking::RankingView;
+use crate::web::views::unit_detail::{FindingView, UnitDetail};
 
 pub fn routes() -> Vec<rocket::Route> {
     routes![openapi]
@@ -24,6 +45,57 @@ const READERS: &str = "office、leader";
 const OFFICE: &str = "office";
 const UNIT_VIEWERS: &str =
     "office、leader：任何单位；inspector：本组负责的单位；unit：仅本单位（其他单位一律 403）";
+
+/// Every error answer's body, as `WebError` writes it.
+#[derive(JsonSchema)]
+#[schemars(rename = "Error")]
+#[expect(dead_code, reason = "describes the body WebError writes with json!")]
+struct ErrorBody {
+    /// 中文说明
+    error: String,
+    /// HTTP 状态码
+    status: u16,
+}
+
+/// The component schemas, gathered as the operation table names the types.
+///
+/// Answers are described as serde writes them and request bodies as they are read (a decimal
+/// may then be a JSON number too), by two generators that share `#/components/schemas`.
+struct Schemas {
+    answers: SchemaGenerator,
+    bodies: SchemaGenerator,
+}
+
+impl Schemas {
+    fn new() -> Self {
+        let settings = SchemaSettings::draft2020_12().with(|s| {
+            s.definitions_path = "/components/schemas".into();
+            s.meta_schema = None;
+        });
+        Schemas {
+            answers: settings.clone().for_serialize().into_generator(),
+            bodies: settings.for_deserialize().into_generator(),
+        }
+    }
+
+    /// The schema of an answer of type `T` (a `$ref` for named types).
+    fn answer<T: JsonSchema>(&mut self) -> Value {
+        self.answers.subschema_for::<T>().to_value()
+    }
+
+    /// The schema of a request body or parameter of type `T`.
+    fn body<T: JsonSchema>(&mut self) -> Value {
+        self.bodies.subschema_for::<T>().to_value()
+    }
+
+    /// Every schema named so far. A type both read and written (an enum such as `UnitKind`)
+    /// is described the same way by both generators; the answer's description is kept.
+    fn into_components(mut self) -> Value {
+        let mut all = self.bodies.take_definitions(true);
+        all.extend(self.answers.take_definitions(true));
+        Value::Object(all)
+    }
+}
 
 /// One documented operation.
 struct Operation {
@@ -58,57 +130,12 @@ enum Security {
     Write,
 }
 
-fn schema(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
-}
-
-fn array(items: Value) -> Value {
-    json!({ "type": "array", "items": items })
-}
-
-fn nullable(inner: Value) -> Value {
-    json!({ "oneOf": [inner, { "type": "null" }] })
-}
-
 fn text() -> Value {
     json!({ "type": "string" })
 }
 
-fn opt_text() -> Value {
-    json!({ "type": ["string", "null"] })
-}
-
-fn integer() -> Value {
-    json!({ "type": "integer", "minimum": 0 })
-}
-
 fn boolean() -> Value {
     json!({ "type": "boolean" })
-}
-
-fn decimal() -> Value {
-    schema("Decimal")
-}
-
-fn time() -> Value {
-    json!({ "type": "string", "format": "date-time" })
-}
-
-fn day() -> Value {
-    json!({ "type": "string", "format": "date" })
-}
-
-/// An object whose properties are all always present (`null` where there is nothing).
-fn object(properties: &[(&str, Value)]) -> Value {
-    let names: Vec<&str> = properties.iter().map(|(name, _)| *name).collect();
-    let map: serde_json::Map<String, Value> =
-        properties.iter().map(|(name, value)| (name.to_string(), value.clone())).collect();
-    json!({ "type": "object", "properties": map, "required": names })
-}
-
-/// An object made of another one's properties plus its own (serde's `flatten`).
-fn extends(base: &str, properties: &[(&str, Value)]) -> Value {
-    json!({ "allOf": [schema(base), object(properties)] })
 }
 
 fn path_parameter(name: &str, description: &str) -> Value {
@@ -127,15 +154,15 @@ fn cycle_parameter() -> Value {
     query_parameter("cycle", "评估周期（默认：当前周期；不存在的周期返回 404）", text())
 }
 
-fn ranking_parameters() -> Vec<Value> {
+fn ranking_parameters(s: &mut Schemas) -> Vec<Value> {
     vec![
         cycle_parameter(),
-        query_parameter("kind", "只看某类单位", schema("UnitKind")),
+        query_parameter("kind", "只看某类单位", s.body::<UnitKind>()),
         query_parameter("laggards", "true：只看后进单位", boolean()),
     ]
 }
 
-fn operations() -> Vec<Operation> {
+fn operations(s: &mut Schemas) -> Vec<Operation> {
     use Security::{Public, Read, Write};
     let op = |method, path, id, tag, summary, roles, success: (u16, Content), security| Operation {
         method,
@@ -165,7 +192,7 @@ fn operations() -> Vec<Operation> {
                 Public,
             )
         },
-        op("get", "/me", "me", "account", "当前账号及其权限", EVERYONE, ok(schema("Me")), Read),
+        op("get", "/me", "me", "account", "当前账号及其权限", EVERYONE, ok(s.answer::<Me>()), Read),
         op(
             "get",
             "/cycles",
@@ -173,7 +200,7 @@ fn operations() -> Vec<Operation> {
             "cycles",
             "全部评估周期（从旧到新）",
             EVERYONE,
-            ok(array(schema("CycleInfo"))),
+            ok(s.answer::<Vec<CycleInfo>>()),
             Read,
         ),
         Operation {
@@ -185,12 +212,12 @@ fn operations() -> Vec<Operation> {
                 "cycles",
                 "当前评估周期（标记为当前的周期，否则最新的周期）",
                 EVERYONE,
-                ok(nullable(schema("CycleInfo"))),
+                ok(s.answer::<Option<CycleInfo>>()),
                 Read,
             )
         },
         Operation {
-            body: Some(schema("SetCurrentCycleRequest")),
+            body: Some(s.body::<SetCurrentCycleRequest>()),
             ..op(
                 "post",
                 "/cycles/current",
@@ -198,12 +225,12 @@ fn operations() -> Vec<Operation> {
                 "cycles",
                 "设置当前评估周期（排名页默认显示该周期）",
                 OFFICE,
-                ok(schema("CycleInfo")),
+                ok(s.answer::<CycleInfo>()),
                 Write,
             )
         },
         Operation {
-            parameters: ranking_parameters(),
+            parameters: ranking_parameters(s),
             ..op(
                 "get",
                 "/rankings",
@@ -211,12 +238,12 @@ fn operations() -> Vec<Operation> {
                 "rankings",
                 "排名（与排名页相同的数据）",
                 READERS,
-                ok(schema("RankingView")),
+                ok(s.answer::<RankingView>()),
                 Read,
             )
         },
         Operation {
-            parameters: ranking_parameters(),
+            parameters: ranking_parameters(s),
             notes: "与排名页“导出”按钮相同的 CSV 文件：UTF-8 带 BOM，中文表头。",
             ..op(
                 "get",
@@ -236,7 +263,7 @@ fn operations() -> Vec<Operation> {
             "units",
             "可见的单位及其当前周期得分",
             "office、leader：全部单位；inspector：本组负责的单位；unit：仅本单位",
-            ok(schema("UnitList")),
+            ok(s.answer::<UnitList>()),
             Read,
         ),
         Operation {
@@ -249,7 +276,7 @@ fn operations() -> Vec<Operation> {
                 "units",
                 "单位详情",
                 UNIT_VIEWERS,
-                ok(schema("UnitDetail")),
+                ok(s.answer::<UnitDetail>()),
                 Read,
             )
         },
@@ -262,7 +289,7 @@ fn operations() -> Vec<Operation> {
                 "units",
                 "单位当前的问题（未被新一轮检查取代的）",
                 UNIT_VIEWERS,
-                ok(array(schema("FindingView"))),
+                ok(s.answer::<Vec<FindingView>>()),
                 Read,
             )
         },
@@ -275,7 +302,7 @@ fn operations() -> Vec<Operation> {
                 "units",
                 "单位在该周期规则集下各周期的得分",
                 UNIT_VIEWERS,
-                ok(array(schema("ScorePoint"))),
+                ok(s.answer::<Vec<ScorePoint>>()),
                 Read,
             )
         },
@@ -288,13 +315,13 @@ fn operations() -> Vec<Operation> {
                 "units",
                 "特邀监察员对该单位的检查记录（从新到旧）",
                 UNIT_VIEWERS,
-                ok(array(schema("VisitRecord"))),
+                ok(s.answer::<Vec<VisitRecord>>()),
                 Read,
             )
         },
         Operation {
             parameters: vec![unit_code_parameter()],
-            body: Some(schema("VisitRequest")),
+            body: Some(s.body::<VisitRequest>()),
             notes: "同一监察员同一天以同一方式检查同一单位只能录入一次。",
             ..op(
                 "post",
@@ -303,7 +330,7 @@ fn operations() -> Vec<Operation> {
                 "inspection",
                 "录入检查记录及发现的问题",
                 "inspector（仅本组负责的单位）",
-                (201, Content::Json(schema("RecordedVisit"))),
+                (201, Content::Json(s.answer::<RecordedVisit>())),
                 Write,
             )
         },
@@ -316,13 +343,13 @@ fn operations() -> Vec<Operation> {
                 "findings",
                 "问题详情、整改记录及当前账号可执行的操作",
                 UNIT_VIEWERS,
-                ok(schema("FindingDetail")),
+                ok(s.answer::<FindingDetail>()),
                 Read,
             )
         },
         Operation {
             parameters: vec![path_parameter("id", "问题编号，如 finding:abc123")],
-            body: Some(schema("FindingActionRequest")),
+            body: Some(s.body::<FindingActionRequest>()),
             notes: "unit：rectify、dispute（须填写理由）；office 或本组 inspector：confirm_fix、reject_fix、withdraw、uphold、seen_fixed。当前状态不允许的操作返回 422。",
             ..op(
                 "post",
@@ -331,7 +358,7 @@ fn operations() -> Vec<Operation> {
                 "findings",
                 "整改流程操作",
                 "unit（仅本单位的问题）；office；inspector（仅本组负责单位的问题）",
-                ok(schema("FindingDetail")),
+                ok(s.answer::<FindingDetail>()),
                 Write,
             )
         },
@@ -342,11 +369,11 @@ fn operations() -> Vec<Operation> {
             "self-assessment",
             "本单位的自评表（当前周期规则集的评分项目）",
             "unit",
-            ok(schema("SelfAssessmentSheet")),
+            ok(s.answer::<SelfAssessmentSheet>()),
             Read,
         ),
         Operation {
-            body: Some(schema("SelfAssessmentRequest")),
+            body: Some(s.body::<SelfAssessmentRequest>()),
             notes: "同一项目的新自评覆盖旧自评。",
             ..op(
                 "post",
@@ -355,7 +382,7 @@ fn operations() -> Vec<Operation> {
                 "self-assessment",
                 "提交自评",
                 "unit",
-                ok(schema("SelfAssessmentOutcome")),
+                ok(s.answer::<SelfAssessmentOutcome>()),
                 Write,
             )
         },
@@ -366,7 +393,7 @@ fn operations() -> Vec<Operation> {
             "inspection",
             "本组负责的单位及待跟进问题",
             "inspector",
-            ok(schema("MyGroup")),
+            ok(s.answer::<MyGroup>()),
             Read,
         ),
         op(
@@ -376,7 +403,7 @@ fn operations() -> Vec<Operation> {
             "office",
             "全部账号（不含密码）",
             OFFICE,
-            ok(array(schema("Account"))),
+            ok(s.answer::<Vec<Account>>()),
             Read,
         ),
         Operation {
@@ -392,7 +419,7 @@ fn operations() -> Vec<Operation> {
                 "office",
                 "审计日志（从新到旧）",
                 OFFICE,
-                ok(array(schema("AuditItem"))),
+                ok(s.answer::<Vec<AuditItem>>()),
                 Read,
             )
         },
@@ -403,7 +430,7 @@ fn operations() -> Vec<Operation> {
             "office",
             "后台任务（检查与评分）列表",
             OFFICE,
-            ok(array(schema("JobView"))),
+            ok(s.answer::<Vec<JobView>>()),
             Read,
         ),
         Operation {
@@ -415,7 +442,7 @@ fn operations() -> Vec<Operation> {
                 "office",
                 "后台任务的状态与进度",
                 OFFICE,
-                ok(schema("JobView")),
+                ok(s.answer::<JobView>()),
                 Read,
             )
         },
@@ -479,8 +506,11 @@ fn operation_value(operation: &Operation) -> Value {
 
 /// The whole document.
 pub fn document() -> Value {
+    let mut schemas = Schemas::new();
+    let operations = operations(&mut schemas);
+    schemas.answer::<ErrorBody>();
     let mut paths = serde_json::Map::new();
-    for operation in operations() {
+    for operation in operations {
         let entry = paths.entry(operation.path.to_string()).or_insert_with(|| json!({}));
         entry[operation.method] = operation_value(&operation);
     }
@@ -494,7 +524,8 @@ pub fn document() -> Value {
                 浏览器会话（登录后的 Cookie）也可读取，写入时须另带 `X-CSRF-Token` 请求头。\n\n\
                 错误一律为 JSON：`{\"error\": \"中文说明\", \"status\": 状态码}`。\
                 请求体无法解析或字段无效时返回 422，说明中指出字段（如 `findings[0].check`）。\n\n\
-                数值（得分、分值）为精确小数，以字符串表示（如 \"87.50\"）。"
+                数值（得分、分值）为精确小数，以字符串表示（如 \"87.50\"）。\n\n\
+                components.schemas 由程序中的数据类型生成，与实际应答一致。"
         },
         "servers": [{ "url": "/api/v1" }],
         "security": [{ "bearerAuth": [] }, { "sessionCookie": [] }],
@@ -537,526 +568,13 @@ pub fn document() -> Value {
                 "NotFound": error_response("单位、问题、周期或任务不存在"),
                 "Unprocessable": error_response("参数或请求体无效；说明中指出字段")
             },
-            "schemas": schemas()
+            "schemas": schemas.into_components()
         }
     })
 }
 
 fn error_response(description: &str) -> Value {
-    json!({ "description": description, "content": { "application/json": { "schema": schema("Error") } } })
-}
-
-fn schemas() -> Value {
-    let role = json!({ "type": "string", "enum": ["office", "leader", "inspector", "unit"] });
-    let status =
-        json!({ "type": "string", "enum": ["open", "rectified", "disputed", "confirmed", "closed"] });
-    let action = json!({
-        "type": "string",
-        "enum": ["rectify", "dispute", "confirm_fix", "reject_fix", "withdraw", "uphold", "seen_fixed"]
-    });
-    let mut schemas = serde_json::Map::new();
-    let mut add = |name: &str, value: Value| {
-        schemas.insert(name.to_string(), value);
-    };
-    add("Error", object(&[("error", text()), ("status", integer())]));
-    add(
-        "Decimal",
-        json!({ "type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "description": "精确小数" }),
-    );
-    add("Role", role);
-    add(
-        "UnitKind",
-        json!({ "type": "string", "enum": ["department", "institution", "authorised", "district", "devzone"] }),
-    );
-    add("FindingStatus", status);
-    add("RectificationAction", action);
-    add("Source", json!({ "type": "string", "enum": ["crawler", "inspector", "self"] }));
-    add(
-        "Account",
-        object(&[
-            ("username", text()),
-            ("role", schema("Role")),
-            ("unit", opt_text()),
-            ("inspector_group", opt_text()),
-            ("display_name", opt_text()),
-            ("disabled", boolean()),
-        ]),
-    );
-    add(
-        "Permissions",
-        object(&[
-            ("read_city", boolean()),
-            ("manage", boolean()),
-            ("record_visits", boolean()),
-            ("review_findings", boolean()),
-            ("answer_findings", boolean()),
-            ("submit_self_assessment", boolean()),
-        ]),
-    );
-    add(
-        "Me",
-        object(&[
-            ("account", schema("Account")),
-            ("role_label", text()),
-            ("via", json!({ "type": "string", "enum": ["token", "session"] })),
-            ("writes_need_csrf_header", boolean()),
-            ("may", schema("Permissions")),
-            ("unit", nullable(schema("Unit"))),
-        ]),
-    );
-    add(
-        "Unit",
-        object(&[
-            ("code", text()),
-            ("name", text()),
-            ("kind", schema("UnitKind")),
-            ("parent_code", opt_text()),
-            ("website", opt_text()),
-            ("catalogue_url", opt_text()),
-            ("email", opt_text()),
-        ]),
-    );
-    add(
-        "CurrentScore",
-        object(&[
-            ("cycle", text()),
-            ("score", decimal()),
-            ("grade", opt_text()),
-            ("rank", integer()),
-            ("passed", boolean()),
-            ("laggard", boolean()),
-        ]),
-    );
-    add(
-        "UnitListing",
-        extends("Unit", &[("kind_label", text()), ("score", nullable(schema("CurrentScore")))]),
-    );
-    add("UnitList", object(&[("cycle", opt_text()), ("units", array(schema("UnitListing")))]));
-    add(
-        "CycleInfo",
-        object(&[
-            ("cycle", text()),
-            ("as_of", time()),
-            ("created_at", time()),
-            ("ruleset_id", text()),
-            ("units", integer()),
-            ("current", boolean()),
-            ("ruleset_title", opt_text()),
-            ("ruleset_version", opt_text()),
-        ]),
-    );
-    add("SetCurrentCycleRequest", object(&[("cycle", text())]));
-    add(
-        "Unchecked",
-        object(&[
-            ("check", json!({ "type": "string", "description": "证据缺失检查项，如 site.unchecked" })),
-            ("label", text()),
-            ("reason", text()),
-            ("error", opt_text()),
-            ("url", opt_text()),
-        ]),
-    );
-    add("Subordinates", object(&[("count", integer()), ("laggards", integer()), ("average", decimal())]));
-    add(
-        "RankedScore",
-        object(&[
-            ("unit", text()),
-            ("name", text()),
-            ("kind", schema("UnitKind")),
-            ("parent_code", opt_text()),
-            ("score", decimal()),
-            ("grade", opt_text()),
-            ("veto", opt_text()),
-            ("passed", boolean()),
-            ("rank", integer()),
-            ("rank_in_kind", integer()),
-            ("previous_rank", json!({ "type": ["integer", "null"] })),
-            ("rank_change", json!({ "type": ["integer", "null"] })),
-            ("laggard", boolean()),
-            ("reasons", array(text())),
-            ("subordinates", nullable(schema("Subordinates"))),
-            ("self_claimed", nullable(decimal())),
-            ("over_claim", nullable(decimal())),
-            (
-                "unchecked",
-                json!({
-                    "type": "array",
-                    "items": schema("Unchecked"),
-                    "description": "未能核查：网站或公开目录无法检查（空表示证据完整）"
-                }),
-            ),
-        ]),
-    );
-    add("RankingRow", extends("RankedScore", &[("kind_label", text()), ("over_claimed", boolean())]));
-    add(
-        "RankingSummary",
-        object(&[
-            ("units", integer()),
-            ("passed", integer()),
-            ("failed", integer()),
-            ("vetoed", integer()),
-            ("laggards", integer()),
-            ("unchecked", integer()),
-            ("average", nullable(decimal())),
-            ("highest", nullable(decimal())),
-            ("lowest", nullable(decimal())),
-        ]),
-    );
-    add("KindSummary", extends("RankingSummary", &[("kind", schema("UnitKind")), ("label", text())]));
-    add("KindOption", object(&[("kind", schema("UnitKind")), ("label", text()), ("selected", boolean())]));
-    add("ScoreScale", object(&[("points", decimal()), ("pass_mark", nullable(decimal()))]));
-    add(
-        "RankingView",
-        object(&[
-            ("cycles", array(schema("CycleInfo"))),
-            ("cycle", nullable(schema("CycleInfo"))),
-            ("kind", nullable(schema("UnitKind"))),
-            ("laggards_only", boolean()),
-            ("kinds", array(schema("KindOption"))),
-            ("scale", nullable(schema("ScoreScale"))),
-            ("summary", schema("RankingSummary")),
-            ("cycle_summary", schema("RankingSummary")),
-            ("by_kind", array(schema("KindSummary"))),
-            ("rows", array(schema("RankingRow"))),
-        ]),
-    );
-    add(
-        "UnitFacts",
-        object(&[
-            ("code", text()),
-            ("name", text()),
-            ("kind", schema("UnitKind")),
-            ("kind_label", text()),
-            ("parent_code", opt_text()),
-            ("parent_name", opt_text()),
-            ("website", opt_text()),
-            ("website_link", opt_text()),
-            ("catalogue_url", opt_text()),
-            ("catalogue_link", opt_text()),
-            ("email", opt_text()),
-            ("group", opt_text()),
-        ]),
-    );
-    add("DetailField", object(&[("key", text()), ("label", text()), ("value", text())]));
-    add(
-        "FindingView",
-        object(&[
-            ("id", opt_text()),
-            ("href", opt_text()),
-            ("check", text()),
-            ("check_label", opt_text()),
-            ("source", schema("Source")),
-            ("observed_at", time()),
-            ("observed_day", text()),
-            ("url", opt_text()),
-            ("link", opt_text()),
-            ("status", nullable(schema("FindingStatus"))),
-            ("rectify_by", nullable(day())),
-            (
-                "snippet",
-                json!({ "type": ["string", "null"], "description": "抓取到的原文片段，纯文本（未转义）" }),
-            ),
-            ("detail", array(schema("DetailField"))),
-            ("current", boolean()),
-            ("answerable", json!({ "type": "boolean", "description": "单位可对该问题答复（整改或申辩）" })),
-        ]),
-    );
-    add(
-        "Evidence",
-        json!({ "oneOf": [
-            extends("FindingView", &[("type", json!({ "const": "finding" }))]),
-            object(&[
-                ("type", json!({ "const": "value" })),
-                ("name", text()),
-                ("label", text()),
-                ("value", decimal()),
-                ("defaulted", boolean()),
-            ]),
-            object(&[("type", json!({ "const": "claim" })), ("item", text()), ("claimed", decimal())]),
-        ] }),
-    );
-    add(
-        "TreeNode",
-        object(&[
-            ("kind", text()),
-            ("id", text()),
-            ("label", text()),
-            ("anchor", text()),
-            ("available", nullable(decimal())),
-            ("lost", nullable(decimal())),
-            ("gained", nullable(decimal())),
-            ("score", nullable(decimal())),
-            ("cap", nullable(decimal())),
-            ("weight", nullable(decimal())),
-            ("claimed", nullable(decimal())),
-            ("points_lost", decimal()),
-            ("has_lost", boolean()),
-            ("veto_met", boolean()),
-            ("open", boolean()),
-            ("notes", array(text())),
-            ("evidence", array(schema("Evidence"))),
-            ("children", array(schema("TreeNode"))),
-        ]),
-    );
-    add(
-        "ExplanationView",
-        object(&[
-            ("rule_set", text()),
-            ("version", text()),
-            ("hash", text()),
-            ("as_of", day()),
-            ("warnings", array(text())),
-            ("root", schema("TreeNode")),
-        ]),
-    );
-    add(
-        "LostItem",
-        object(&[
-            ("anchor", text()),
-            ("component", opt_text()),
-            ("label", text()),
-            ("points_lost", decimal()),
-            ("available", nullable(decimal())),
-            ("veto", boolean()),
-            ("unchecked", boolean()),
-            ("findings", integer()),
-        ]),
-    );
-    add(
-        "ClaimView",
-        object(&[
-            ("item", text()),
-            ("label", opt_text()),
-            ("claimed", decimal()),
-            ("granted", nullable(decimal())),
-            ("available", nullable(decimal())),
-            ("over_claimed", boolean()),
-            ("note", opt_text()),
-            ("submitted_at", time()),
-        ]),
-    );
-    add(
-        "ScorePoint",
-        object(&[
-            ("cycle", text()),
-            ("as_of", time()),
-            ("ruleset_id", text()),
-            ("total", decimal()),
-            ("rank", integer()),
-            ("rank_in_kind", integer()),
-            ("laggard", boolean()),
-            ("grade", opt_text()),
-        ]),
-    );
-    add(
-        "VisitRecord",
-        object(&[
-            ("id", text()),
-            ("inspector", text()),
-            ("group", opt_text()),
-            ("date", day()),
-            ("method", text()),
-            ("note", opt_text()),
-            ("findings", integer()),
-        ]),
-    );
-    add(
-        "UnitDetail",
-        object(&[
-            ("unit", schema("UnitFacts")),
-            ("cycle", nullable(schema("CycleInfo"))),
-            ("score", nullable(schema("RankingRow"))),
-            ("history", array(schema("ScorePoint"))),
-            ("explanation", nullable(schema("ExplanationView"))),
-            ("lost_items", array(schema("LostItem"))),
-            ("findings", array(schema("FindingView"))),
-            ("visits", array(schema("VisitRecord"))),
-            ("claims", array(schema("ClaimView"))),
-        ]),
-    );
-    add(
-        "Finding",
-        object(&[
-            ("id", opt_text()),
-            ("unit", text()),
-            ("check", text()),
-            ("source", schema("Source")),
-            ("observed_at", time()),
-            ("url", opt_text()),
-            ("detail", json!({ "description": "结构化证据（原样）" })),
-            ("status", schema("FindingStatus")),
-            ("rectify_by", nullable(day())),
-        ]),
-    );
-    add(
-        "FindingEvent",
-        object(&[
-            ("finding", text()),
-            ("unit", text()),
-            ("at", time()),
-            ("actor", text()),
-            ("role", schema("Role")),
-            ("action", schema("RectificationAction")),
-            ("from", schema("FindingStatus")),
-            ("to", schema("FindingStatus")),
-            ("note", opt_text()),
-        ]),
-    );
-    add(
-        "FindingDetail",
-        extends(
-            "Finding",
-            &[
-                ("check_label", opt_text()),
-                ("status_label", text()),
-                ("events", array(schema("FindingEvent"))),
-                ("allowed_actions", array(schema("RectificationAction"))),
-            ],
-        ),
-    );
-    add(
-        "FindingActionRequest",
-        json!({
-            "type": "object",
-            "properties": { "action": schema("RectificationAction"), "note": opt_text() },
-            "required": ["action"],
-            "additionalProperties": false
-        }),
-    );
-    add(
-        "VisitRequest",
-        json!({
-            "type": "object",
-            "properties": {
-                "date": { "type": "string", "format": "date", "description": "检查日期，不晚于今天" },
-                "method": {
-                    "type": "string",
-                    "description": "现场检查、听取汇报、网站检查、电话督查，或 onsite、briefing、website、phone"
-                },
-                "note": opt_text(),
-                "findings": array(json!({
-                    "type": "object",
-                    "properties": {
-                        "check": { "type": "string", "description": "检查项编号，如 column.stale 或规则集的 field.*" },
-                        "note": opt_text(),
-                        "rectify_by": { "type": ["string", "null"], "format": "date", "description": "整改期限，晚于检查日期" }
-                    },
-                    "required": ["check"],
-                    "additionalProperties": false
-                }))
-            },
-            "required": ["date", "method"],
-            "additionalProperties": false
-        }),
-    );
-    add(
-        "RecordedVisit",
-        object(&[
-            ("unit", text()),
-            ("inspector", text()),
-            ("group", opt_text()),
-            ("date", day()),
-            ("method", text()),
-            ("findings", integer()),
-        ]),
-    );
-    add(
-        "SheetItem",
-        object(&[
-            ("id", text()),
-            ("title", text()),
-            ("points", decimal()),
-            ("earned", nullable(decimal())),
-            ("claimed", nullable(decimal())),
-            ("note", opt_text()),
-            ("submitted_at", json!({ "type": ["string", "null"], "format": "date-time" })),
-        ]),
-    );
-    add(
-        "SelfAssessmentSheet",
-        object(&[
-            ("cycle", text()),
-            ("rule_set", text()),
-            ("rule_set_title", text()),
-            ("rule_set_version", text()),
-            ("score", nullable(decimal())),
-            ("veto", json!({ "type": ["string", "null"], "description": "本周期使本单位被否决的否决项" })),
-            ("items", array(schema("SheetItem"))),
-        ]),
-    );
-    add(
-        "SelfAssessmentRequest",
-        json!({
-            "type": "object",
-            "properties": {
-                "claims": array(json!({
-                    "type": "object",
-                    "properties": {
-                        "item": { "type": "string", "description": "评分项目编号（见 GET /self-assessment）" },
-                        "claimed": {
-                            "type": ["number", "string"],
-                            "description": "自评分，0 到该项分值之间的精确小数；写成字符串可保留小数位"
-                        },
-                        "note": opt_text()
-                    },
-                    "required": ["item", "claimed"],
-                    "additionalProperties": false
-                }))
-            },
-            "required": ["claims"],
-            "additionalProperties": false
-        }),
-    );
-    add(
-        "SelfAssessmentOutcome",
-        object(&[("units", integer()), ("claims", integer()), ("replaced", integer())]),
-    );
-    add("FollowUp", extends("Finding", &[("check_label", opt_text()), ("status_label", text())]));
-    add(
-        "MyGroup",
-        object(&[
-            ("group", text()),
-            ("inspectors", array(text())),
-            ("cycle", opt_text()),
-            ("units", array(schema("UnitListing"))),
-            ("follow_up", array(schema("FollowUp"))),
-        ]),
-    );
-    add(
-        "AuditItem",
-        object(&[
-            ("at", time()),
-            ("actor", text()),
-            ("action", text()),
-            ("target", opt_text()),
-            ("detail", json!({ "description": "操作细节（原样）" })),
-        ]),
-    );
-    add(
-        "JobView",
-        object(&[
-            ("id", integer()),
-            ("kind", json!({ "type": "string", "enum": ["crawl", "assess"] })),
-            ("kind_label", text()),
-            ("title", text()),
-            ("started_by", text()),
-            ("started_at", time()),
-            ("finished_at", json!({ "type": ["string", "null"], "format": "date-time" })),
-            ("elapsed_seconds", integer()),
-            ("state", json!({ "type": "string", "enum": ["running", "finished", "cancelled", "failed"] })),
-            ("progress", json!({ "type": "object", "description": "阶段、已完成/总数、页面数、发现数等" })),
-            (
-                "summary",
-                nullable(object(&[
-                    ("lines", array(text())),
-                    ("links", array(object(&[("href", text()), ("label", text())]))),
-                    ("data", json!({})),
-                ])),
-            ),
-            ("error", opt_text()),
-        ]),
-    );
-    Value::Object(schemas)
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
 }
 
 #[cfg(test)]
@@ -1106,5 +624,106 @@ mod tests {
             }
         }
         assert_eq!(document["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer");
+    }
+
+    /// The names a value serializes to, and the properties its documented schema lists.
+    fn keys_and_properties<T: serde::Serialize>(value: &T, name: &str) -> (Vec<String>, Vec<String>) {
+        let written = serde_json::to_value(value).expect("serializes");
+        let document = document();
+        let schema = &document["components"]["schemas"][name];
+        let mut keys: Vec<String> = written.as_object().expect("an object").keys().cloned().collect();
+        let mut properties: Vec<String> =
+            schema["properties"].as_object().expect("properties").keys().cloned().collect();
+        keys.sort();
+        properties.sort();
+        (keys, properties)
+    }
+
+    /// A field added to (or renamed in) a type the API answers with is in the document by the
+    /// same change: what a value writes and what its schema lists are the same names.
+    #[test]
+    fn documented_properties_are_what_the_types_write() {
+        use chrono::{TimeZone, Utc};
+
+        use crate::model::{
+            Finding, FindingEvent, FindingStatus, OrgCode, RectificationAction, Role, Source, Unchecked, Unit,
+        };
+
+        let code = OrgCode::parse("11450100000000019D").expect("valid code");
+        let at = Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).single().expect("a time");
+        let unit = Unit {
+            code: code.clone(),
+            name: "市公安局".into(),
+            kind: UnitKind::Department,
+            parent_code: None,
+            website: Some("https://gaj.example.gov.cn/".into()),
+            catalogue_url: None,
+            email: None,
+        };
+        let account = Account {
+            username: "unit1".into(),
+            role: Role::Unit,
+            unit: Some(code.clone()),
+            inspector_group: None,
+            display_name: None,
+            disabled: false,
+        };
+        let finding = Finding {
+            id: Some("finding:x".into()),
+            unit: code.clone(),
+            check: "column.stale".into(),
+            source: Source::Inspector,
+            observed_at: at,
+            url: None,
+            detail: json!({}),
+            status: FindingStatus::Open,
+            rectify_by: None,
+        };
+        let event = FindingEvent {
+            finding: "finding:x".into(),
+            unit: code,
+            at,
+            actor: "unit1".into(),
+            role: Role::Unit,
+            action: RectificationAction::Dispute,
+            from: FindingStatus::Open,
+            to: FindingStatus::Disputed,
+            note: None,
+        };
+        let unchecked = Unchecked {
+            check: "site.unchecked".into(),
+            label: "网站未能核查".into(),
+            reason: "无法连接".into(),
+            error: None,
+            url: None,
+        };
+        for (keys, properties) in [
+            keys_and_properties(&unit, "Unit"),
+            keys_and_properties(&account, "Account"),
+            keys_and_properties(&event, "FindingEvent"),
+            keys_and_properties(&unchecked, "Unchecked"),
+        ] {
+            assert_eq!(keys, properties);
+        }
+        // A finding's page adds its own fields to the finding's.
+        let (keys, properties) = keys_and_properties(&finding, "FindingDetail");
+        let missing: Vec<_> = keys.iter().filter(|key| !properties.contains(key)).collect();
+        assert!(missing.is_empty(), "undocumented: {missing:?}");
+        assert!(properties.contains(&"allowed_actions".to_string()));
+    }
+
+    /// The unit kinds a client may send and will read are `UnitKind`'s, every one of them.
+    #[test]
+    fn unit_kinds_come_from_the_type() {
+        let document = document();
+        let schema = &document["components"]["schemas"]["UnitKind"];
+        let documented: Vec<&Value> =
+            schema["oneOf"].as_array().expect("one branch per kind").iter().map(|b| &b["const"]).collect();
+        let kinds: Vec<Value> =
+            UnitKind::ALL.iter().map(|kind| serde_json::to_value(kind).expect("serializes")).collect();
+        assert_eq!(documented, kinds.iter().collect::<Vec<_>>());
+        let parameters = &document["paths"]["/rankings"]["get"]["parameters"];
+        let kind = parameters.as_array().expect("parameters").iter().find(|p| p["name"] == "kind");
+        assert_eq!(kind.expect("a kind parameter")["schema"]["$ref"], "#/components/schemas/UnitKind");
     }
 }

@@ -12,7 +12,7 @@ use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 use crate::web::views::ranking::{RankingView, parse_kind, ranking_rows, ranking_view};
 
-pub fn routes() -> Vec<rocket::Route> {
+pub(super) fn routes() -> Vec<rocket::Route> {
     routes![rankings, rankings_csv]
 }
 

@@ -15,7 +15,7 @@ use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 
-pub fn routes() -> Vec<rocket::Route> {
+pub(super) fn routes() -> Vec<rocket::Route> {
     routes![sheet, submit]
 }
 
@@ -36,9 +36,9 @@ async fn submit(
     let user = writer.0;
     user.own_unit()?;
     let fields = body.fields();
-    fields.only(&["claims"])?;
+    fields.only(super::requests::SELF_ASSESSMENT)?;
     let claims = fields.required_objects("claims", |claim| {
-        claim.only(&["item", "claimed", "note"])?;
+        claim.only(super::requests::CLAIM)?;
         Ok(ClaimInput {
             item: claim.text("item")?,
             claimed: claim.opt_number_text("claimed")?.unwrap_or_default(),

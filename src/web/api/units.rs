@@ -24,12 +24,12 @@ use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 use crate::web::views::unit_detail::{FindingView, UnitDetail, unit_detail};
 
-pub fn routes() -> Vec<rocket::Route> {
+pub(super) fn routes() -> Vec<rocket::Route> {
     routes![units, unit, unit_findings, unit_history, unit_visits, record_visit]
 }
 
 /// A unit in a listing: the registry's facts and its score in the current cycle.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct UnitListing {
     #[serde(flatten)]
     unit: Unit,
@@ -38,7 +38,7 @@ pub(super) struct UnitListing {
 }
 
 /// A unit's standing in the current cycle.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct CurrentScore {
     cycle: String,
     score: rust_decimal::Decimal,
@@ -48,7 +48,7 @@ pub(super) struct CurrentScore {
     laggard: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(super) struct UnitList {
     /// The cycle the scores are from; `null` before the first assessment.
     cycle: Option<String>,
@@ -168,13 +168,13 @@ async fn record_visit(
 
 /// The body's fields, checked for their JSON types; their content is the action's to check.
 fn visit_input(fields: Fields<'_>) -> Result<VisitInput, WebError> {
-    fields.only(&["date", "method", "note", "findings"])?;
+    fields.only(super::requests::VISIT)?;
     Ok(VisitInput {
         date: fields.text("date")?,
         method: fields.text("method")?,
         note: fields.opt_text("note")?,
         findings: fields.objects("findings", |row| {
-            row.only(&["check", "note", "rectify_by"])?;
+            row.only(super::requests::VISIT_FINDING)?;
             Ok(VisitFindingInput {
                 check: row.opt_text("check")?.unwrap_or_default(),
                 note: row.opt_text("note")?,

@@ -6,7 +6,6 @@
 //! auto-escaping, and a URL becomes a link only when it is http(s).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Asia::Shanghai;
 use minijinja::context;
 use rocket::form::FromForm;
 use rocket::http::Status;
@@ -17,10 +16,11 @@ use rocket::{State, get, post, routes};
 use serde::Serialize;
 
 use crate::csrf_protected;
-use crate::inspection::today_in_city;
-use crate::model::{Finding, FindingEvent, FindingStatus, RectificationAction, Role, status_label_zh};
+use crate::model::{
+    CityClock, Finding, FindingEvent, FindingStatus, RectificationAction, Role, status_label_zh,
+};
+use crate::rules::shipped;
 use crate::web::actions::finding::{act_on_finding, allowed_actions};
-use crate::web::actions::shipped_rules;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -35,12 +35,7 @@ pub fn routes() -> Vec<rocket::Route> {
 
 /// A time as people here read it: Beijing time, to the minute.
 pub(super) fn local_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M").to_string()
-}
-
-/// A day as people here read it.
-pub(super) fn local_day(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Shanghai).format("%Y-%m-%d").to_string()
+    CityClock::default().format_minute(at)
 }
 
 /// The finding page's address. Ids are `finding:…`; anything outside a safe set is
@@ -142,11 +137,11 @@ pub(super) fn finding_view(finding: &Finding, today: NaiveDate) -> FindingView {
         href: finding_href(&id),
         id,
         unit: finding.unit.to_string(),
-        check_title: shipped_rules::check_title(&finding.check).unwrap_or(&finding.check).to_string(),
+        check_title: shipped::check_title(&finding.check).unwrap_or(&finding.check).to_string(),
         check: finding.check.clone(),
         source: finding.source.as_str(),
         status: finding.status.as_str(),
-        observed: local_day(finding.observed_at),
+        observed: CityClock::default().format_date(finding.observed_at),
         observed_at: local_time(finding.observed_at),
         rectify_by: finding.rectify_by,
         overdue: awaiting_unit && finding.rectify_by.is_some_and(|due| due < today),
@@ -246,7 +241,7 @@ async fn render(
             needs_note: action.note_required(),
         })
         .collect();
-    let view = finding_view(&finding, today_in_city());
+    let view = finding_view(&finding, CityClock::default().today());
     let (back_href, back_label) = back_link(user, &view.unit);
     state.templates.page(
         "findings/finding.html",

@@ -15,8 +15,7 @@ use serde::Serialize;
 
 use super::findings::{FindingView, finding_view};
 use crate::csrf_protected;
-use crate::inspection::today_in_city;
-use crate::model::{FindingStatus, OrgCode};
+use crate::model::{CityClock, FindingStatus, OrgCode};
 use crate::web::access;
 use crate::web::actions::visit::{
     VisitFindingInput, VisitInput, VisitProblem, check_choices, methods, try_record_visit,
@@ -78,7 +77,7 @@ async fn home(
         .collect();
     let cycle = store.current_cycle().await?;
     let open = store.open_findings_for_units(&codes).await?;
-    let today = today_in_city();
+    let today = CityClock::default().today();
 
     let mut units = Vec::new();
     for code in &codes {
@@ -152,7 +151,7 @@ async fn render_visit(
 ) -> Result<RawHtml<String>, WebError> {
     user.ensure_record_visit(&state.store, code).await?;
     let unit = state.store.unit(code).await?.ok_or(WebError::NotFound)?;
-    let today = today_in_city();
+    let today = CityClock::default().today();
     let open: Vec<FindingView> = state
         .store
         .open_findings_for_units(std::slice::from_ref(code))
@@ -222,7 +221,7 @@ async fn visit_form(
     rows: Option<usize>,
 ) -> Result<RawHtml<String>, WebError> {
     let code = access::unit_code(code)?;
-    let input = VisitInput { date: today_in_city().to_string(), ..VisitInput::default() };
+    let input = VisitInput { date: CityClock::default().today().to_string(), ..VisitInput::default() };
     let rows = rows.unwrap_or(DEFAULT_ROWS).clamp(1, MAX_ROWS);
     render_visit(state, &user, &code, VisitPage { input, rows, problems: Vec::new() }).await
 }

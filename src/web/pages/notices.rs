@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Utc};
-use chrono_tz::Asia::Shanghai;
 use minijinja::context;
 use rocket::form::FromForm;
 use rocket::http::ContentType;
@@ -19,7 +18,7 @@ use serde::Serialize;
 
 use super::findings::local_time;
 use crate::csrf_protected;
-use crate::model::Role;
+use crate::model::{CityClock, Role};
 use crate::notify::{self, NotifyError, PdfOptions, PublishOptions, day_zh, render, status_zh};
 use crate::store::{Notice, NoticeUnit};
 use crate::web::access::unit_code;
@@ -106,7 +105,7 @@ async fn list(
     let notices = state.store.notices().await?;
     let mut quarters: BTreeMap<String, Quarter> = BTreeMap::new();
     for notice in notices.iter().filter(|n| n.status == "published") {
-        let at = notice.published_at.unwrap_or(notice.created_at).with_timezone(&Shanghai);
+        let at = CityClock::default().local(notice.published_at.unwrap_or(notice.created_at));
         let label = format!("{} 年第 {} 季度", at.year(), at.month0() / 3 + 1);
         let (named, on_time, overdue) = state.store.notice_rectification(notice).await?;
         let q =
@@ -480,7 +479,7 @@ async fn probes(
     user.ensure_view_unit(&state.store, &code).await?;
     let unit = state.store.unit(&code).await?.ok_or(WebError::NotFound)?;
     let since = Utc::now() - chrono::Duration::days(30);
-    let history = state.store.probe_history(code.as_str(), since, Shanghai).await?;
+    let history = state.store.probe_history(code.as_str(), since, CityClock::default().zone()).await?;
     const HEIGHT: u32 = 120;
     let bars: Vec<Bar> = history
         .iter()

@@ -13,12 +13,11 @@ mod jobs;
 mod units;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Asia::Shanghai;
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
 
-use crate::model::{OrgCode, Unit};
+use crate::model::{CityClock, OrgCode, Unit};
 use crate::store::{AuditEntry, Store};
 use crate::web::error::WebError;
 
@@ -56,17 +55,12 @@ fn failed(to: &str, message: impl Into<String>) -> Posted {
 
 /// A time as the office reads it: Beijing time, to the second.
 fn local_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M:%S").to_string()
-}
-
-/// A day as the office reads it.
-fn local_day(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Shanghai).format("%Y-%m-%d").to_string()
+    CityClock::default().format_second(at)
 }
 
 /// Today in Beijing, the default "as of" day of crawls and assessments.
 fn today() -> String {
-    local_day(Utc::now())
+    CityClock::default().format_date(Utc::now())
 }
 
 /// The ranking page of one cycle (cycle ids are the office's own text: encoded).

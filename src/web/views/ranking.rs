@@ -19,7 +19,7 @@ const DEFAULT_POINTS: Decimal = Decimal::ONE_HUNDRED;
 
 /// One ranking row: the stored ranked score (same field names as `gongkai ranking --format json`)
 /// plus what a reader needs that the row only has as an identifier.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RankingRow {
     #[serde(flatten)]
     pub score: RankedScore,
@@ -39,7 +39,7 @@ impl From<RankedScore> for RankingRow {
 }
 
 /// Counts and the average over a set of rows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RankingSummary {
     pub units: usize,
     pub passed: usize,
@@ -90,7 +90,7 @@ impl RankingSummary {
 }
 
 /// One unit kind's standing in the whole cycle (the per-kind chart).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct KindSummary {
     pub kind: UnitKind,
     pub label: &'static str,
@@ -99,7 +99,7 @@ pub struct KindSummary {
 }
 
 /// A choice of the unit-kind filter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct KindOption {
     pub kind: UnitKind,
     pub label: &'static str,
@@ -107,7 +107,7 @@ pub struct KindOption {
 }
 
 /// What a cycle's totals are measured against, for the distribution chart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ScoreScale {
     /// The rule set's deduction points (the chart's full scale).
     pub points: Decimal,
@@ -118,7 +118,7 @@ pub struct ScoreScale {
 }
 
 /// A ranking page's or API answer's content.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RankingView {
     /// Every saved cycle, newest first (the cycle selector).
     pub cycles: Vec<CycleInfo>,
@@ -273,6 +273,7 @@ mod tests {
     use rust_decimal_macros::dec;
 
     use super::*;
+    use crate::model::check::SITE_UNCHECKED;
 
     fn row(unit: &str, kind: UnitKind, score: Decimal, passed: bool, laggard: bool) -> RankedScore {
         RankedScore {
@@ -305,7 +306,7 @@ mod tests {
             row("c", UnitKind::District, dec!(70), true, false),
         ];
         rows[1].unchecked = vec![crate::model::Unchecked {
-            check: "site.unchecked".into(),
+            check: SITE_UNCHECKED.id.into(),
             label: "网站未能核查".into(),
             reason: "网站首页无法访问".into(),
             error: None,

@@ -11,14 +11,15 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Asia::Shanghai;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::ranking::{RankingRow, chosen_cycle};
 use crate::model::{
-    Finding, FindingStatus, OrgCode, RectificationAction, RectificationSide, Source, UnitKind, check_info,
+    CityClock, Finding, FindingStatus, OrgCode, RectificationAction, RectificationSide, Source, UnitKind,
+    check_info,
 };
+use crate::rules::{Cited, Explanation, Node, NodeKind};
 use crate::store::{CycleInfo, FindingFilter, ScorePoint, Store, SubmittedClaim, VisitRecord};
 use crate::web::error::WebError;
 
@@ -28,7 +29,7 @@ const MAX_SNIPPET_CHARS: usize = 2_000;
 const MAX_DETAIL_CHARS: usize = 500;
 
 /// What the registry says about the unit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct UnitFacts {
     pub code: String,
     pub name: String,
@@ -47,7 +48,7 @@ pub struct UnitFacts {
 }
 
 /// A finding as the unit page shows it, in the tree (cited) and in the findings list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FindingView {
     /// The store's id (`finding:…`); none only for a citation of an unsaved finding.
     pub id: Option<String>,
@@ -78,7 +79,7 @@ pub struct FindingView {
 }
 
 /// One field of a finding's structured evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DetailField {
     pub key: String,
     pub label: String,
@@ -86,7 +87,7 @@ pub struct DetailField {
 }
 
 /// A piece of evidence an explanation node cites.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Evidence {
     Finding(Box<FindingView>),
@@ -105,7 +106,7 @@ pub enum Evidence {
 }
 
 /// The node kinds of src/rules/explain.rs, read back from the stored tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TreeKind {
     Assessment,
@@ -126,7 +127,7 @@ pub enum TreeKind {
 }
 
 /// One node of the explanation tree, with what the page needs to show it at a glance.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TreeNode {
     pub kind: TreeKind,
     pub id: String,
@@ -153,7 +154,7 @@ pub struct TreeNode {
 }
 
 /// The explanation of one score, stamped as the engine stamped it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ExplanationView {
     pub rule_set: String,
     pub version: String,
@@ -164,7 +165,7 @@ pub struct ExplanationView {
 }
 
 /// An item that cost points, for the list at the top of the page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LostItem {
     pub anchor: String,
     /// The assessment method (component) the item belongs to, if any.
@@ -180,7 +181,7 @@ pub struct LostItem {
 }
 
 /// A self-assessment claim beside what the rule set granted for the item.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ClaimView {
     pub item: String,
     /// The item's title, from the explanation tree.
@@ -195,7 +196,7 @@ pub struct ClaimView {
 }
 
 /// Everything the unit page shows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct UnitDetail {
     pub unit: UnitFacts,
     /// The cycle shown: the one asked for, else the current one; none before any assessment.
@@ -248,7 +249,7 @@ pub async fn unit_detail(store: &Store, code: &OrgCode, cycle: Option<&str>) -> 
             })
         },
     )?;
-    let raw = tree.and_then(|tree| match serde_json::from_value::<RawExplanation>(tree) {
+    let raw = tree.and_then(|tree| match serde_json::from_value::<Explanation>(tree) {
         Ok(raw) => Some(raw),
         Err(error) => {
             tracing::warn!(unit = %code, error = %error, "stored explanation unreadable");
@@ -260,7 +261,7 @@ pub async fn unit_detail(store: &Store, code: &OrgCode, cycle: Option<&str>) -> 
     // citation a newer crawl has replaced is not among the current ones: read the history once.
     let mut known: HashMap<String, (&Finding, bool)> =
         findings.iter().filter_map(|f| Some((f.id.clone()?, (f, true)))).collect();
-    let cited = raw.as_ref().map(|r| r.root.cited_ids()).unwrap_or_default();
+    let cited = raw.as_ref().map(|r| cited_ids(&r.root)).unwrap_or_default();
     let history_findings = if cited.iter().any(|id| !known.contains_key(*id)) {
         store.findings(&FindingFilter { include_superseded: true, ..current_only }).await?
     } else {
@@ -272,7 +273,7 @@ pub async fn unit_detail(store: &Store, code: &OrgCode, cycle: Option<&str>) -> 
         }
     }
 
-    let explanation = raw.map(|raw| raw.into_view(&known));
+    let explanation = raw.map(|raw| explanation_view(raw, &known));
     let lost_items = explanation.as_ref().map(|e| lost_items(&e.root)).unwrap_or_default();
     let claims = claim_views(claims, explanation.as_ref());
     let history = match &chosen {
@@ -325,10 +326,6 @@ pub fn finding_href(id: &str) -> String {
         }
     }
     path
-}
-
-fn beijing_day(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Shanghai).format("%Y-%m-%d").to_string()
 }
 
 /// Text cut to `max` characters, marked when cut.
@@ -418,7 +415,7 @@ fn finding_view(finding: &Finding, current: bool) -> FindingView {
         check: finding.check.clone(),
         source: finding.source,
         observed_at: finding.observed_at,
-        observed_day: beijing_day(finding.observed_at),
+        observed_day: CityClock::default().format_date(finding.observed_at),
         link: web_link(finding.url.as_deref()),
         url: finding.url.clone(),
         status: Some(finding.status),
@@ -434,181 +431,138 @@ fn unit_may_answer(status: FindingStatus) -> bool {
     RectificationAction::available(status).into_iter().any(|action| action.side() == RectificationSide::Unit)
 }
 
-// --- The stored tree, as src/rules/explain.rs serialises it ---
+// --- The stored tree ([`Explanation`], as the engine wrote it) as the page shows it ---
 
-#[derive(Debug, Deserialize)]
-struct RawExplanation {
-    rule_set: String,
-    version: String,
-    hash: String,
-    as_of: NaiveDate,
-    #[serde(default)]
-    warnings: Vec<String>,
-    root: RawNode,
-}
-
-#[derive(Debug, Deserialize)]
-struct RawNode {
-    kind: TreeKind,
-    id: String,
-    label: String,
-    available: Option<Decimal>,
-    lost: Option<Decimal>,
-    gained: Option<Decimal>,
-    score: Option<Decimal>,
-    cap: Option<Decimal>,
-    weight: Option<Decimal>,
-    claimed: Option<Decimal>,
-    #[serde(default)]
-    notes: Vec<String>,
-    #[serde(default)]
-    evidence: Vec<RawCited>,
-    #[serde(default)]
-    children: Vec<RawNode>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum RawCited {
-    Finding {
-        id: Option<String>,
-        check: String,
-        source: Source,
-        url: Option<String>,
-        observed_at: DateTime<Utc>,
-    },
-    Value {
-        name: String,
-        label: String,
-        value: Decimal,
-        #[serde(default)]
-        defaulted: bool,
-    },
-    Claim {
-        item: String,
-        claimed: Decimal,
-    },
-}
-
-impl RawExplanation {
-    fn into_view(self, findings: &HashMap<String, (&Finding, bool)>) -> ExplanationView {
-        let mut counter = 0;
-        ExplanationView {
-            rule_set: self.rule_set,
-            version: self.version,
-            hash: self.hash,
-            as_of: self.as_of,
-            warnings: self.warnings,
-            root: self.root.into_view(findings, &mut counter),
+impl From<NodeKind> for TreeKind {
+    fn from(kind: NodeKind) -> Self {
+        match kind {
+            NodeKind::Assessment => TreeKind::Assessment,
+            NodeKind::Vetoes => TreeKind::Vetoes,
+            NodeKind::Veto => TreeKind::Veto,
+            NodeKind::NotApplicable => TreeKind::NotApplicable,
+            NodeKind::Component => TreeKind::Component,
+            NodeKind::Indicator => TreeKind::Indicator,
+            NodeKind::Deduction => TreeKind::Deduction,
+            NodeKind::SelfClaim => TreeKind::SelfClaim,
+            NodeKind::Bonus => TreeKind::Bonus,
+            NodeKind::BonusItem => TreeKind::BonusItem,
+            NodeKind::Unchecked => TreeKind::Unchecked,
+            NodeKind::Unknown => TreeKind::Other,
         }
     }
 }
 
-impl RawNode {
-    /// Every finding id cited anywhere below this node.
-    fn cited_ids(&self) -> Vec<&str> {
-        let mut ids: Vec<&str> = self
-            .evidence
-            .iter()
-            .filter_map(|e| match e {
-                RawCited::Finding { id: Some(id), .. } => Some(id.as_str()),
-                _ => None,
-            })
-            .collect();
-        for child in &self.children {
-            ids.extend(child.cited_ids());
-        }
-        ids
+fn explanation_view(
+    explanation: Explanation,
+    findings: &HashMap<String, (&Finding, bool)>,
+) -> ExplanationView {
+    let mut counter = 0;
+    ExplanationView {
+        rule_set: explanation.rule_set,
+        version: explanation.version,
+        hash: explanation.hash,
+        as_of: explanation.as_of,
+        warnings: explanation.warnings,
+        root: node_view(explanation.root, findings, &mut counter),
     }
+}
 
-    /// What the node cost the unit. An indicator's (and a deduction's) `lost` is already
-    /// capped; a component or a self-claimed item lost what it did not score. The
-    /// not-applicable node's `lost` is points moved elsewhere, not lost.
-    fn points_lost(&self) -> Decimal {
-        let lost = match self.kind {
-            TreeKind::Indicator | TreeKind::Deduction => self.lost.unwrap_or_default(),
-            TreeKind::Component | TreeKind::SelfClaim => match (self.available, self.score) {
-                (Some(available), Some(score)) => available - score,
-                _ => Decimal::ZERO,
-            },
+/// Every finding id cited anywhere in the tree.
+fn cited_ids(root: &Node) -> Vec<&str> {
+    root.walk()
+        .into_iter()
+        .flat_map(|node| &node.evidence)
+        .filter_map(|e| match e {
+            Cited::Finding { id: Some(id), .. } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What the node cost the unit. An indicator's (and a deduction's) `lost` is already
+/// capped; a component or a self-claimed item lost what it did not score. The
+/// not-applicable node's `lost` is points moved elsewhere, not lost.
+fn points_lost(node: &Node) -> Decimal {
+    let lost = match node.kind {
+        NodeKind::Indicator | NodeKind::Deduction => node.lost.unwrap_or_default(),
+        NodeKind::Component | NodeKind::SelfClaim => match (node.available, node.score) {
+            (Some(available), Some(score)) => available - score,
             _ => Decimal::ZERO,
-        };
-        lost.max(Decimal::ZERO)
-    }
+        },
+        _ => Decimal::ZERO,
+    };
+    lost.max(Decimal::ZERO)
+}
 
-    fn into_view(self, findings: &HashMap<String, (&Finding, bool)>, counter: &mut usize) -> TreeNode {
-        *counter += 1;
-        let anchor = format!("item-{counter}");
-        let points_lost = self.points_lost();
-        let mut children: Vec<TreeNode> =
-            self.children.into_iter().map(|c| c.into_view(findings, counter)).collect();
-        if self.kind == TreeKind::Component {
-            // Items that lost points first, the costliest first; full marks after, in rule order.
-            children.sort_by_key(|c| std::cmp::Reverse(c.points_lost));
-        }
-        let veto_met = self.kind == TreeKind::Veto;
-        let open = match self.kind {
-            TreeKind::Assessment | TreeKind::Veto | TreeKind::Unchecked => true,
-            TreeKind::Vetoes => !children.is_empty(),
-            TreeKind::NotApplicable | TreeKind::Bonus | TreeKind::BonusItem => false,
-            _ => points_lost > Decimal::ZERO || children.iter().any(|c| c.open),
-        };
-        TreeNode {
-            kind: self.kind,
-            id: self.id,
-            label: self.label,
-            anchor,
-            available: self.available,
-            lost: self.lost,
-            gained: self.gained,
-            score: self.score,
-            cap: self.cap,
-            weight: self.weight,
-            claimed: self.claimed,
-            has_lost: points_lost > Decimal::ZERO,
-            points_lost,
-            veto_met,
-            open,
-            notes: self.notes,
-            evidence: self.evidence.into_iter().map(|e| e.into_view(findings)).collect(),
-            children,
-        }
+fn node_view(node: Node, findings: &HashMap<String, (&Finding, bool)>, counter: &mut usize) -> TreeNode {
+    *counter += 1;
+    let anchor = format!("item-{counter}");
+    let points_lost = points_lost(&node);
+    let kind = TreeKind::from(node.kind);
+    let mut children: Vec<TreeNode> =
+        node.children.into_iter().map(|c| node_view(c, findings, counter)).collect();
+    if kind == TreeKind::Component {
+        // Items that lost points first, the costliest first; full marks after, in rule order.
+        children.sort_by_key(|c| std::cmp::Reverse(c.points_lost));
+    }
+    let veto_met = kind == TreeKind::Veto;
+    let open = match kind {
+        TreeKind::Assessment | TreeKind::Veto | TreeKind::Unchecked => true,
+        TreeKind::Vetoes => !children.is_empty(),
+        TreeKind::NotApplicable | TreeKind::Bonus | TreeKind::BonusItem => false,
+        _ => points_lost > Decimal::ZERO || children.iter().any(|c| c.open),
+    };
+    TreeNode {
+        kind,
+        id: node.id,
+        label: node.label,
+        anchor,
+        available: node.available,
+        lost: node.lost,
+        gained: node.gained,
+        score: node.score,
+        cap: node.cap,
+        weight: node.weight,
+        claimed: node.claimed,
+        has_lost: points_lost > Decimal::ZERO,
+        points_lost,
+        veto_met,
+        open,
+        notes: node.notes,
+        evidence: node.evidence.into_iter().map(|e| cited_view(e, findings)).collect(),
+        children,
     }
 }
 
-impl RawCited {
-    fn into_view(self, findings: &HashMap<String, (&Finding, bool)>) -> Evidence {
-        match self {
-            RawCited::Finding { id, check, source, url, observed_at } => {
-                let stored = id.as_ref().and_then(|id| findings.get(id));
-                let view = match stored {
-                    Some((finding, current)) => finding_view(finding, *current),
-                    // Cited but no longer stored: what the citation itself recorded.
-                    None => FindingView {
-                        href: None,
-                        id,
-                        check_label: check_info(&check).map(|c| c.title_zh),
-                        check,
-                        source,
-                        observed_at,
-                        observed_day: beijing_day(observed_at),
-                        link: web_link(url.as_deref()),
-                        url,
-                        status: None,
-                        rectify_by: None,
-                        snippet: None,
-                        detail: Vec::new(),
-                        current: false,
-                        answerable: false,
-                    },
-                };
-                Evidence::Finding(Box::new(view))
-            }
-            RawCited::Value { name, label, value, defaulted } => {
-                Evidence::Value { name, label, value, defaulted }
-            }
-            RawCited::Claim { item, claimed } => Evidence::Claim { item, claimed },
+fn cited_view(cited: Cited, findings: &HashMap<String, (&Finding, bool)>) -> Evidence {
+    match cited {
+        Cited::Finding { id, check, source, url, observed_at } => {
+            let stored = id.as_ref().and_then(|id| findings.get(id));
+            let view = match stored {
+                Some((finding, current)) => finding_view(finding, *current),
+                // Cited but no longer stored: what the citation itself recorded.
+                None => FindingView {
+                    href: None,
+                    id,
+                    check_label: check_info(&check).map(|c| c.title_zh),
+                    check,
+                    source,
+                    observed_at,
+                    observed_day: CityClock::default().format_date(observed_at),
+                    link: web_link(url.as_deref()),
+                    url,
+                    status: None,
+                    rectify_by: None,
+                    snippet: None,
+                    detail: Vec::new(),
+                    current: false,
+                    answerable: false,
+                },
+            };
+            Evidence::Finding(Box::new(view))
         }
+        Cited::Value { name, label, value, defaulted } => Evidence::Value { name, label, value, defaulted },
+        Cited::Claim { item, claimed } => Evidence::Claim { item, claimed },
     }
 }
 
@@ -633,7 +587,7 @@ fn lost_items(root: &TreeNode) -> Vec<LostItem> {
                     veto: true,
                     unchecked: false,
                     findings: cited_findings(veto),
-                }))
+                }));
             }
             TreeKind::Component => {
                 items.extend(top.children.iter().filter(|item| item.has_lost).map(|item| LostItem {
@@ -645,7 +599,7 @@ fn lost_items(root: &TreeNode) -> Vec<LostItem> {
                     veto: false,
                     unchecked: item.children.iter().any(|c| c.kind == TreeKind::Unchecked),
                     findings: cited_findings(item),
-                }))
+                }));
             }
             _ => {}
         }
@@ -727,7 +681,7 @@ mod tests {
         assert_eq!(split_detail(&json!("plain")), (None, Vec::new()));
     }
 
-    fn sample_tree() -> RawExplanation {
+    fn sample_tree() -> Explanation {
         serde_json::from_str(
             r#"{
             "rule_set": "r", "version": "1", "hash": "h", "unit": "u", "as_of": "2026-11-30", "warnings": [],
@@ -755,7 +709,7 @@ mod tests {
 
     #[test]
     fn lost_items_come_first_costliest_first_and_full_marks_stay_closed() {
-        let view = sample_tree().into_view(&HashMap::new());
+        let view = explanation_view(sample_tree(), &HashMap::new());
         let component = &view.root.children[1];
         let order: Vec<&str> = component.children.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(order, ["big", "small", "full"]);
@@ -773,7 +727,7 @@ mod tests {
 
     #[test]
     fn a_cited_finding_that_is_gone_keeps_its_citation_but_no_unsafe_link() {
-        let view = sample_tree().into_view(&HashMap::new());
+        let view = explanation_view(sample_tree(), &HashMap::new());
         let deduction = &view.root.children[1].children[1].children[0];
         let Evidence::Finding(finding) = &deduction.evidence[0] else { panic!("a finding") };
         assert_eq!(finding.id.as_deref(), Some("finding:a"));
@@ -784,7 +738,7 @@ mod tests {
 
     #[test]
     fn an_indicator_zeroed_for_missing_evidence_is_listed_as_unchecked_and_opened() {
-        let raw: RawExplanation = serde_json::from_str(
+        let raw: Explanation = serde_json::from_str(
             r#"{
             "rule_set": "r", "version": "1", "hash": "h", "unit": "u", "as_of": "2026-11-30",
             "root": { "kind": "assessment", "id": "r", "label": "测评", "available": "100", "score": "75",
@@ -801,7 +755,7 @@ mod tests {
         }"#,
         )
         .expect("tree");
-        let view = raw.into_view(&HashMap::new());
+        let view = explanation_view(raw, &HashMap::new());
         let indicator = &view.root.children[0].children[0];
         assert!(indicator.open && indicator.children[0].open);
         assert_eq!(indicator.children[0].kind, TreeKind::Unchecked);
@@ -813,7 +767,7 @@ mod tests {
 
     #[test]
     fn a_met_veto_is_listed_and_opened() {
-        let raw: RawExplanation = serde_json::from_str(
+        let raw: Explanation = serde_json::from_str(
             r#"{
             "rule_set": "r", "version": "1", "hash": "h", "unit": "u", "as_of": "2026-11-30",
             "root": { "kind": "assessment", "id": "r", "label": "测评", "available": "100", "score": "0",
@@ -825,7 +779,7 @@ mod tests {
         }"#,
         )
         .expect("tree");
-        let view = raw.into_view(&HashMap::new());
+        let view = explanation_view(raw, &HashMap::new());
         assert!(view.root.children[0].open && view.root.children[0].children[0].veto_met);
         assert_eq!(view.root.children[1].kind, TreeKind::Other);
         let items = lost_items(&view.root);

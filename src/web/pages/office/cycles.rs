@@ -7,15 +7,16 @@ use rocket::response::content::RawHtml;
 use rocket::{State, get, post, routes};
 use serde::Serialize;
 
-use super::{Posted, done, local_day, local_time};
+use super::{Posted, done, local_time};
 use crate::csrf_protected;
+use crate::model::CityClock;
 use crate::store::AuditEntry;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 
-pub fn routes() -> Vec<rocket::Route> {
+pub(super) fn routes() -> Vec<rocket::Route> {
     routes![cycles, set_current]
 }
 
@@ -52,7 +53,7 @@ async fn cycles(
         .map(|c| CycleRow {
             shown: shown.as_deref() == Some(c.cycle.as_str()),
             marked: c.current,
-            as_of: local_day(c.as_of),
+            as_of: CityClock::default().format_date(c.as_of),
             created_at: local_time(c.created_at),
             ranking_href: super::ranking_href(&c.cycle),
             cycle: c.cycle,

@@ -18,7 +18,7 @@ use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 
-pub fn routes() -> Vec<rocket::Route> {
+pub(super) fn routes() -> Vec<rocket::Route> {
     routes![groups, assign, unassign]
 }
 

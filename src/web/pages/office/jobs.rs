@@ -23,6 +23,7 @@ use crate::csrf_protected;
 use crate::jobs::{self, AssessRequest, CatalogueCrawl, JobError, Progress, SiteCrawl};
 use crate::model::Unit;
 use crate::rules::RuleSet;
+use crate::rules::shipped;
 use crate::store::{AuditEntry, Store};
 use crate::web::csrf::CsrfForm;
 use crate::web::error::WebError;
@@ -30,18 +31,11 @@ use crate::web::jobs::{CancelRefused, JobKind, JobLink, JobState, JobSummary, Jo
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 
-pub fn routes() -> Vec<rocket::Route> {
+pub(super) fn routes() -> Vec<rocket::Route> {
     routes![jobs_page, job_page, job_status, start_crawl, start_assessment, cancel_job]
 }
 
 const PAGE: &str = "/office/jobs";
-
-/// The rule sets shipped with gongkai (scoring-rules/), compiled in so that the dashboard can
-/// assess without access to the source tree. The file name is the form's value.
-const SHIPPED_RULE_SETS: &[(&str, &str)] = &[
-    ("gov-website-2019.toml", include_str!("../../../../scoring-rules/gov-website-2019.toml")),
-    ("city-disclosure-2009.toml", include_str!("../../../../scoring-rules/city-disclosure-2009.toml")),
-];
 
 /// How many per-unit errors a crawl summary lists before saying "and N more".
 const ERRORS_LISTED: usize = 20;
@@ -55,30 +49,21 @@ struct RuleSetChoice {
     version: String,
 }
 
+/// The shipped rule set a form names by file name (the form's value), with its exact text.
 fn shipped_rule_set(file: &str) -> Result<(RuleSet, &'static str), String> {
-    let (name, text) = SHIPPED_RULE_SETS
-        .iter()
-        .find(|(name, _)| *name == file)
-        .ok_or_else(|| format!("规则集“{file}”不存在"))?;
-    let rule_set =
-        RuleSet::parse(text, name).map_err(|e| format!("规则集 {name} 有 {} 处错误", e.problems.len()))?;
-    Ok((rule_set, text))
+    let found = shipped::by_file(file).ok_or_else(|| format!("规则集“{file}”不存在"))?;
+    Ok((found.rule_set.clone(), found.file.text))
 }
 
+/// The shipped rule sets as the form offers them (those that load; see [`shipped::shipped`]).
 fn rule_set_choices() -> Vec<RuleSetChoice> {
-    SHIPPED_RULE_SETS
+    shipped::shipped()
         .iter()
-        .filter_map(|(file, _)| match shipped_rule_set(file) {
-            Ok((rule_set, _)) => Some(RuleSetChoice {
-                file,
-                id: rule_set.id().to_string(),
-                title: rule_set.title().to_string(),
-                version: rule_set.version().to_string(),
-            }),
-            Err(error) => {
-                tracing::error!(file, %error, "shipped rule set does not load");
-                None
-            }
+        .map(|s| RuleSetChoice {
+            file: s.file.file_name(),
+            id: s.rule_set.id().to_string(),
+            title: s.rule_set.title().to_string(),
+            version: s.rule_set.version().to_string(),
         })
         .collect()
 }
@@ -591,7 +576,9 @@ mod tests {
     #[test]
     fn every_shipped_rule_set_loads() {
         let choices = rule_set_choices();
-        assert_eq!(choices.len(), SHIPPED_RULE_SETS.len());
+        assert_eq!(choices.len(), shipped::FILES.len());
+        assert!(shipped_rule_set("city-disclosure-2009.toml").is_ok());
+        assert!(shipped_rule_set("laggards.toml").is_err());
         assert!(choices.iter().any(|c| c.id == "gov-website-2019"));
     }
 
