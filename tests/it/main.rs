@@ -17,6 +17,7 @@ mod fixture_server;
 mod hardening;
 mod hostile;
 mod import_lines;
+mod import_cycles;
 mod injection;
 mod inspection;
 mod notices;
