@@ -71,12 +71,18 @@ async fn crawl_dead_unit(city: &City) -> Unit {
     for (kind, findings) in
         [(CrawlKind::Site, site.findings), (CrawlKind::Catalogue, catalogue.output.findings.clone())]
     {
+        // The city's catalogues were all crawled, the others' clean: only the dead unit's is
+        // unchecked (a unit no catalogue crawl reached would be unchecked too).
+        let units = match kind {
+            CrawlKind::Catalogue => city.units.iter().cloned().chain([unit.code.clone()]).collect(),
+            _ => vec![unit.code.clone()],
+        };
         let run = CrawlRunRecord {
             kind,
             as_of: at,
             started_at: at,
             finished_at: at,
-            units: vec![unit.code.clone()],
+            units,
             stats: serde_json::json!({}),
         };
         city.store.record_crawl_run(&run, &findings, &[]).await.expect("record run");
