@@ -24,6 +24,7 @@ use crate::web::csrf::CsrfForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
+use crate::web::views::inspector::{inspector_home, unit_open_findings};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("inspector/home.html", include_str!("../templates/inspector/home.html")),
@@ -38,18 +39,6 @@ pub fn routes() -> Vec<rocket::Route> {
 const DEFAULT_ROWS: usize = 3;
 /// The most finding rows one form offers.
 const MAX_ROWS: usize = 30;
-
-/// One of the group's units on the inspector's overview.
-#[derive(Debug, Serialize)]
-struct UnitRow {
-    code: String,
-    name: String,
-    score: Option<String>,
-    rank: Option<u32>,
-    laggard: bool,
-    open_findings: usize,
-    last_visit: Option<String>,
-}
 
 /// A finding on the follow-up list, with its unit's name.
 #[derive(Debug, Serialize)]
@@ -66,46 +55,16 @@ async fn home(
     flash: Option<FlashMessage<'_>>,
 ) -> Result<RawHtml<String>, WebError> {
     let group = user.own_group()?.to_string();
-    let store = &state.store;
-    let codes = store.group_units(&group).await?;
-    let names: HashMap<OrgCode, String> = store
-        .units()
-        .await?
-        .into_iter()
-        .filter(|u| codes.contains(&u.code))
-        .map(|u| (u.code, u.name))
-        .collect();
-    let cycle = store.current_cycle().await?;
-    let open = store.open_findings_for_units(&codes).await?;
+    let view = inspector_home(&state.store, &group).await?;
     let today = CityClock::default().today();
-
-    let mut units = Vec::new();
-    for code in &codes {
-        let score = match &cycle {
-            Some(cycle) => store.unit_score(&cycle.cycle, code).await?,
-            None => None,
-        };
-        let last_visit = store.visits_for(code).await?.first().map(|v| v.date.to_string());
-        units.push(UnitRow {
-            code: code.to_string(),
-            name: names.get(code).cloned().unwrap_or_default(),
-            score: score.as_ref().map(|s| s.score.to_string()),
-            rank: score.as_ref().map(|s| s.rank),
-            laggard: score.as_ref().is_some_and(|s| s.laggard),
-            open_findings: open.iter().filter(|f| &f.unit == code).count(),
-            last_visit,
-        });
-    }
 
     // Answers waiting for a decision first, then deadlines already missed.
     let follow_up = |wanted: &dyn Fn(&FindingView) -> bool| -> Vec<FollowUp> {
-        open.iter()
-            .map(|f| (f, finding_view(f, today)))
-            .filter(|(_, view)| wanted(view))
-            .map(|(f, finding)| FollowUp {
-                unit_name: names.get(&f.unit).cloned().unwrap_or_default(),
-                finding,
-            })
+        view.open
+            .iter()
+            .map(|f| (f, finding_view(&f.finding, today)))
+            .filter(|(_, finding)| wanted(finding))
+            .map(|(f, finding)| FollowUp { unit_name: f.unit_name.clone(), finding })
             .collect()
     };
     let answered = follow_up(&|v| {
@@ -119,8 +78,8 @@ async fn home(
         flash,
         context! {
             group => group,
-            cycle => cycle.map(|c| c.cycle),
-            units => units,
+            cycle => view.cycle,
+            units => view.units,
             answered => answered,
             overdue => overdue,
         },
@@ -152,13 +111,8 @@ async fn render_visit(
     user.ensure_record_visit(&state.store, code).await?;
     let unit = state.store.unit(code).await?.ok_or(WebError::NotFound)?;
     let today = CityClock::default().today();
-    let open: Vec<FindingView> = state
-        .store
-        .open_findings_for_units(std::slice::from_ref(code))
-        .await?
-        .iter()
-        .map(|f| finding_view(f, today))
-        .collect();
+    let open: Vec<FindingView> =
+        unit_open_findings(&state.store, code).await?.iter().map(|f| finding_view(f, today)).collect();
 
     let mut visit_errors: HashMap<String, String> = HashMap::new();
     let mut row_errors: HashMap<usize, HashMap<String, String>> = HashMap::new();
