@@ -165,6 +165,25 @@ async fn load(state: &AppState, key: &str) -> Result<Notice, WebError> {
     state.store.notice(key).await?.ok_or(WebError::NotFound)
 }
 
+/// Saves an edit of a draft (its title or its units; the sections stay) and goes back to the
+/// notice with `done` as the message, or with the store's refusal (a notice no longer a draft).
+async fn save_draft(
+    state: &AppState,
+    notice: &Notice,
+    title: &str,
+    units: &[NoticeUnit],
+    user: &CurrentUser,
+    done: String,
+) -> Result<Flash<Redirect>, WebError> {
+    let result = state
+        .store
+        .update_notice_draft(&notice.id, title, &notice.sections, units, &user.account.username)
+        .await
+        .map(|()| done)
+        .map_err(NotifyError::from);
+    outcome(&href(notice), result)
+}
+
 #[derive(Serialize)]
 struct UnitView {
     unit: String,
@@ -250,13 +269,7 @@ async fn edit(
     if title.is_empty() {
         return outcome(&href(&notice), Err(NotifyError::BadInput("标题不能为空".into())));
     }
-    let result = state
-        .store
-        .update_notice_draft(&notice.id, title, &notice.sections, &notice.units, &user.account.username)
-        .await
-        .map(|()| "标题已修改".to_string())
-        .map_err(NotifyError::from);
-    outcome(&href(&notice), result)
+    save_draft(state, &notice, title, &notice.units, &user, "标题已修改".to_string()).await
 }
 
 #[derive(FromForm)]
@@ -281,13 +294,8 @@ async fn remove_unit(
     let notice = load(state, key).await?;
     let units: Vec<NoticeUnit> =
         notice.units.iter().filter(|u| u.unit != form.unit.trim()).cloned().collect();
-    let result = state
-        .store
-        .update_notice_draft(&notice.id, &notice.title, &notice.sections, &units, &user.account.username)
+    save_draft(state, &notice, &notice.title, &units, &user, format!("已将 {} 移出通报", form.unit.trim()))
         .await
-        .map(|()| format!("已将 {} 移出通报", form.unit.trim()))
-        .map_err(NotifyError::from);
-    outcome(&href(&notice), result)
 }
 
 #[post("/office/notices/<key>/add", data = "<form>")]
@@ -322,13 +330,7 @@ async fn add_unit(
         acknowledged_at: None,
         acknowledged_by: None,
     });
-    let result = state
-        .store
-        .update_notice_draft(&notice.id, &notice.title, &notice.sections, &units, &user.account.username)
-        .await
-        .map(|()| format!("已将 {} 列入通报", unit.name))
-        .map_err(NotifyError::from);
-    outcome(&href(&notice), result)
+    save_draft(state, &notice, &notice.title, &units, &user, format!("已将 {} 列入通报", unit.name)).await
 }
 
 #[derive(FromForm)]
