@@ -332,10 +332,6 @@ impl<'a> SiteCrawl<'a> {
         deadline: Instant,
     ) -> Self {
         let home_url = home_page.url.clone();
-        let mut flattened = HashMap::new();
-        if home.flattened > 0 {
-            flattened.insert(home_url.to_string(), home.flattened);
-        }
         // Column and consultation pages are looked up by the frontier's form of their URL.
         for link in &mut home.links {
             link.url = canonical(&link.url);
@@ -384,7 +380,7 @@ impl<'a> SiteCrawl<'a> {
             pages: 1,
             deadline,
             timed_out: false,
-            flattened,
+            flattened: HashMap::new(),
             frames,
         }
     }
