@@ -21,8 +21,10 @@ struct CriteriaFile {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LaggardCriteria {
+    /// Flag a unit whose score was vetoed (单项否决).
     #[serde(default)]
     pub veto: bool,
+    /// Flag a unit whose total is below the rule set's pass mark (vetoed units are already flagged above).
     #[serde(default)]
     pub below_pass_mark: bool,
     /// The unit's website or catalogue could not be checked (未能核查).
@@ -39,7 +41,9 @@ pub struct LaggardCriteria {
     pub not_started_checks: Vec<String>,
     /// "On and off" work: this metric at or above the threshold.
     pub on_and_off_metric: Option<String>,
+    /// The threshold for `on_and_off_metric`; set both or neither.
     pub on_and_off_at_least: Option<Decimal>,
+    /// Flag a unit with findings still open past their rectification deadline.
     #[serde(default)]
     pub overdue_findings: bool,
     /// Over-claiming: the self-assessment exceeds the verified points by at least this much.
@@ -50,11 +54,15 @@ pub struct LaggardCriteria {
 #[derive(Debug, thiserror::Error)]
 #[error("后进单位标准文件 {origin} 有误：{message}")]
 pub struct CriteriaError {
+    /// Where the criteria came from (a path, or the shipped file's name), for the message.
     pub origin: String,
+    /// What is wrong, in Chinese, with the line number when the TOML parser gives one.
     pub message: String,
 }
 
 impl LaggardCriteria {
+    /// Parses a criteria file (a `[laggards]` table). `origin` names it in errors; a bottom
+    /// percentage over 100 or a half-set on-and-off pair is rejected.
     pub fn parse(text: &str, origin: &str) -> Result<Self, CriteriaError> {
         let file: CriteriaFile = toml::from_str(text).map_err(|e| CriteriaError {
             origin: origin.to_string(),
@@ -79,6 +87,8 @@ impl LaggardCriteria {
         Ok(criteria)
     }
 
+    /// The shipped criteria (`scoring-rules/laggards.toml`), or no criteria at all if that file
+    /// somehow fails to parse (a unit test keeps it parsing).
     pub fn shipped() -> Self {
         Self::parse(DEFAULT_CRITERIA, "scoring-rules/laggards.toml").unwrap_or_default()
     }

@@ -14,7 +14,9 @@ use crate::rules::Score;
 /// One unit's scored result before ranking.
 #[derive(Debug, Clone)]
 pub struct ScoredUnit {
+    /// The unit as registered.
     pub unit: Unit,
+    /// Its score under the cycle's rule set, with the explanation tree.
     pub score: Score,
     /// Laggard reasons from the unit's own evidence (not started, on-and-off, overdue).
     pub evidence_reasons: Vec<String>,
@@ -23,32 +25,50 @@ pub struct ScoredUnit {
 /// How a supervising unit's subordinates stand in the same cycle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Subordinates {
+    /// How many units name this one as their supervising unit (direct subordinates only).
     pub count: u32,
+    /// How many of them are flagged as laggards this cycle.
     pub laggards: u32,
+    /// Their mean total, rounded to two decimal places.
     pub average: Decimal,
 }
 
 /// One row of a ranking. The JSON field names are stable (scripts rely on them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RankedScore {
+    /// The unit's unified social credit code (统一社会信用代码).
     pub unit: String,
+    /// The unit's registered name.
     pub name: String,
+    /// The unit's kind; `rank_in_kind` ranks within it.
     pub kind: UnitKind,
+    /// The supervising unit's credit code, if the unit has one.
     pub parent_code: Option<String>,
+    /// The total score under the cycle's rule set.
     pub score: Decimal,
+    /// The grade band the total falls in (e.g. 优秀), if the rule set defines bands.
     pub grade: Option<String>,
+    /// The id of the veto item that zeroed the score, if any.
     pub veto: Option<String>,
+    /// No veto and a total at or above the pass mark.
     pub passed: bool,
+    /// Overall rank, 1 = best; ties share a rank and skip the next ("1224").
     pub rank: u32,
+    /// Rank among units of the same kind, same tie rule.
     pub rank_in_kind: u32,
+    /// Overall rank in the previous cycle, if the unit was ranked then.
     pub previous_rank: Option<u32>,
     /// Places gained (positive) or lost (negative) since the previous cycle.
     pub rank_change: Option<i64>,
+    /// At least one laggard criterion applies; `reasons` says which.
     pub laggard: bool,
+    /// Why the unit is flagged, one Chinese sentence per criterion met; empty when not a laggard.
     pub reasons: Vec<String>,
+    /// How the unit's direct subordinates stand; `None` for units that supervise none.
     pub subordinates: Option<Subordinates>,
     /// Points the unit claimed in its self-assessment, and points beyond what was verified.
     pub self_claimed: Option<Decimal>,
+    /// Points claimed beyond those verified, zero when the unit did not over-claim.
     pub over_claim: Option<Decimal>,
     /// What could not be checked (未能核查); empty when the unit's evidence is complete.
     #[serde(default)]

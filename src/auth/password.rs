@@ -5,8 +5,10 @@
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
+/// A password could not be hashed.
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
+    /// argon2's message.
     #[error("无法计算密码散列：{0}")]
     Hash(String),
 }

@@ -7,10 +7,14 @@ use clap::ValueEnum;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
+/// How a listing is printed; every listing command takes `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// 表格（中文表头）A table with Chinese headings, for people
     Table,
+    /// JSON（字段名稳定）JSON with stable field names, for scripts
     Json,
+    /// CSV（表头为 JSON 字段名，可编辑后再导入）CSV headed by the JSON keys, for spreadsheets
     Csv,
 }
 

@@ -12,7 +12,9 @@ use rust_decimal::Decimal;
 /// One probe of one unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProbeSample {
+    /// When the probe was made, UTC.
     pub at: DateTime<Utc>,
+    /// The probe found the home page unreachable (it recorded `site.unreachable`).
     pub failed: bool,
 }
 

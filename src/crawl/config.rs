@@ -115,7 +115,9 @@ impl Default for FetchConfig {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("抓取配置项 {field} 无效：{reason}")]
 pub struct ConfigError {
+    /// The setting's path, e.g. `total_timeout_secs` or `hosts[2].concurrency`.
     pub field: String,
+    /// What is wrong with it, in Chinese.
     pub reason: &'static str,
 }
 
@@ -202,22 +204,27 @@ impl FetchConfig {
         self.private_allowlist.iter().filter_map(|entry| parse_authority(entry)).collect()
     }
 
+    /// `connect_timeout_secs` as a duration.
     pub fn connect_timeout(&self) -> Duration {
         Duration::from_secs(self.connect_timeout_secs)
     }
 
+    /// `total_timeout_secs` as a duration.
     pub fn total_timeout(&self) -> Duration {
         Duration::from_secs(self.total_timeout_secs)
     }
 
+    /// `min_gap_ms` as a duration.
     pub fn min_gap(&self) -> Duration {
         Duration::from_millis(self.min_gap_ms)
     }
 
+    /// `retry_backoff_ms` as a duration.
     pub fn retry_backoff(&self) -> Duration {
         Duration::from_millis(self.retry_backoff_ms)
     }
 
+    /// `max_retry_after_secs` as a duration.
     pub fn max_retry_after(&self) -> Duration {
         Duration::from_secs(self.max_retry_after_secs)
     }

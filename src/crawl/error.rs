@@ -11,37 +11,101 @@ use url::Url;
 use super::config::ConfigError;
 use super::guard::{BlockedAddress, ResolveFailed};
 
+/// Why a fetch produced no page; the Chinese message is what findings and run logs show.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    /// The address could not be parsed as a URL (a registry entry or a page's link).
     #[error("网址无效：{url}（{reason}）")]
-    InvalidUrl { url: String, reason: String },
+    InvalidUrl {
+        /// The text as given, since it is not a URL.
+        url: String,
+        /// The URL parser's complaint.
+        reason: String,
+    },
 
+    /// The URL is not http or https (`ftp:`, `mailto:`…).
     #[error("不支持的网址协议「{scheme}」，只抓取 http 和 https：{url}")]
-    UnsupportedScheme { url: Url, scheme: String },
+    UnsupportedScheme {
+        /// The URL refused.
+        url: Url,
+        /// Its scheme, as written.
+        scheme: String,
+    },
 
+    /// The host resolved to a loopback, private or otherwise non-public address, which the
+    /// address guard refuses unless `--allow-private` is given (SSRF protection).
     #[error("拒绝访问非公网地址 {address}（{host}），如确需访问内网请使用 --allow-private：{url}")]
-    PrivateAddress { url: Url, host: String, address: IpAddr },
+    PrivateAddress {
+        /// The URL refused.
+        url: Url,
+        /// The host name that resolved to it.
+        host: String,
+        /// The non-public address it resolved to.
+        address: IpAddr,
+    },
 
+    /// The host name did not resolve.
     #[error("域名解析失败：{url}（{reason}）")]
-    Dns { url: Url, reason: String },
+    Dns {
+        /// The URL whose host failed to resolve.
+        url: Url,
+        /// The resolver's message.
+        reason: String,
+    },
 
+    /// No connection could be made (refused, unreachable, TLS handshake failed).
     #[error("无法建立连接：{url}（{reason}）")]
-    Connect { url: Url, reason: String },
+    Connect {
+        /// The URL fetched.
+        url: Url,
+        /// The innermost cause, e.g. "Connection refused".
+        reason: String,
+    },
 
+    /// The connect or total time limit ran out.
     #[error("超过 {seconds} 秒总时限仍未完成（含重定向、重试与等待）：{url}")]
-    Timeout { url: Url, seconds: u64 },
+    Timeout {
+        /// The URL fetched.
+        url: Url,
+        /// The limit that ran out, in seconds (connect or total, whichever applied).
+        seconds: u64,
+    },
 
+    /// More redirects than `[fetch] max_redirects` allows.
     #[error("重定向超过 {limit} 次：{url}")]
-    TooManyRedirects { url: Url, limit: usize },
+    TooManyRedirects {
+        /// The hop at which the limit was reached.
+        url: Url,
+        /// The configured limit.
+        limit: usize,
+    },
 
+    /// A redirect led back to a URL already visited in the same chain.
     #[error("重定向循环：{url} 又指向已经访问过的 {target}")]
-    RedirectLoop { url: Url, target: Box<Url> },
+    RedirectLoop {
+        /// The hop that redirected.
+        url: Url,
+        /// The already-visited URL it pointed to (boxed to keep the error small).
+        target: Box<Url>,
+    },
 
+    /// A redirect's `Location` did not make a usable http(s) URL.
     #[error("重定向目标无效：{url} 指向「{location}」")]
-    BadRedirect { url: Url, location: String },
+    BadRedirect {
+        /// The hop that redirected.
+        url: Url,
+        /// The `Location` header as sent.
+        location: String,
+    },
 
+    /// Any other failure while sending the request or reading the response body.
     #[error("请求或读取响应失败：{url}（{reason}）")]
-    Http { url: Url, reason: String },
+    Http {
+        /// The URL fetched.
+        url: Url,
+        /// The innermost cause.
+        reason: String,
+    },
 }
 
 impl FetchError {
@@ -100,10 +164,13 @@ fn root_cause(err: &(dyn StdError + 'static)) -> String {
 /// The fetcher could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
+    /// The fetch settings are out of range.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// reqwest could not build its client (e.g. the TLS backend failed to initialise).
     #[error("无法创建 HTTP 客户端：{0}")]
     Client(#[from] reqwest::Error),
+    /// A configured header value (such as the cloaking `Referer`) is not visible ASCII; holds the value.
     #[error("请求头的值无效（只能包含可见 ASCII 字符）：{0}")]
     Header(String),
 }

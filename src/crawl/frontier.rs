@@ -62,13 +62,16 @@ fn default_port(scheme: &str) -> Option<u16> {
 /// A URL waiting to be fetched, with how many links away from the seed it was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queued {
+    /// The URL in canonical form (see [`normalize`]).
     pub url: Url,
+    /// Links followed from the seed to reach it; the seed is 0.
     pub depth: u32,
 }
 
 /// What happened to a URL offered to the frontier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
+    /// Admitted and waiting to be fetched.
     Queued,
     /// Already queued or fetched.
     Duplicate,
@@ -76,7 +79,9 @@ pub enum Admission {
     NotWeb,
     /// On another site than the unit's (another registrable domain, not allowed explicitly).
     OffSite,
+    /// More links away from the seed than `max_depth`.
     TooDeep,
+    /// Longer than `MAX_URL_LEN` bytes (2,048): generated URLs that never end.
     TooLong,
     /// The site's page cap has been reached.
     PageCapReached,
@@ -167,6 +172,7 @@ impl Frontier {
         self.seen.len()
     }
 
+    /// URLs waiting to be fetched.
     pub fn pending(&self) -> usize {
         self.queue.len()
     }

@@ -71,7 +71,9 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{host} 指向非公网地址 {address}")]
 pub struct BlockedAddress {
+    /// The host name that resolved to it.
     pub host: String,
+    /// The non-public address (loopback, private, link-local…).
     pub address: IpAddr,
 }
 
@@ -106,6 +108,7 @@ pub fn check_literal_host(url: &Url, allow_private: bool) -> Result<(), BlockedA
 /// addresses fails with [`BlockedAddress`] (reqwest keeps it in the error's source chain).
 #[derive(Debug, Clone, Copy)]
 pub struct GuardedResolver {
+    /// Let names resolve to non-public addresses too (`--allow-private`).
     pub allow_private: bool,
 }
 

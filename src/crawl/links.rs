@@ -16,7 +16,9 @@ const MAX_TEXT_CHARS: usize = 200;
 /// `alt`, or else the link's `title`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
+    /// The target, resolved against the page.
     pub url: Url,
+    /// The visible text, at most 200 characters.
     pub text: String,
 }
 

@@ -93,7 +93,9 @@ pub const MAX_FORMATTING: usize = 4;
 
 /// A document with its nesting capped, and how many start tags were dropped for it.
 pub struct Capped<'a> {
+    /// The document as the parser should see it; borrowed when nothing had to change.
     pub html: Cow<'a, str>,
+    /// Start tags dropped past `MAX_DEPTH` (their text is kept).
     pub dropped: usize,
     /// End tags written in for formatting elements left unclosed (see [`MAX_FORMATTING`]).
     pub closed: usize,

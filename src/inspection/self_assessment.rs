@@ -21,15 +21,20 @@ const MAX_NOTE_CHARS: usize = 2_000;
 /// One claim with the line it came from and when it was submitted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimRow {
+    /// The line of the sheet the claim came from.
     pub line: u64,
+    /// The claim: unit, item, points, note.
     pub claim: SelfClaim,
+    /// When the unit submitted it: the row's `submitted_at`, or the import time.
     pub submitted_at: DateTime<Utc>,
 }
 
 /// A self-assessment file that passed every check.
 #[derive(Debug, Clone)]
 pub struct SelfAssessmentFile {
+    /// The claims, in line order.
     pub claims: Vec<ClaimRow>,
+    /// The encoding the file was read as (e.g. `UTF-8`, `GBK`).
     pub encoding: &'static str,
 }
 

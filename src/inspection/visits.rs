@@ -23,13 +23,18 @@ const MAX_NOTE_CHARS: usize = 2_000;
 /// How an inspector surveyed a unit: the four ways the reference city's inspectors worked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum VisitMethod {
+    /// 现场检查: the inspector went to the unit's office.
     OnSite,
+    /// 听取汇报: the unit reported to the inspector.
     Briefing,
+    /// 网站检查: the inspector examined the unit's website.
     Website,
+    /// 电话督查: the inspector checked by telephone.
     Phone,
 }
 
 impl VisitMethod {
+    /// Every method, in the order forms list them.
     pub const ALL: [VisitMethod; 4] =
         [VisitMethod::OnSite, VisitMethod::Briefing, VisitMethod::Website, VisitMethod::Phone];
 
@@ -53,6 +58,7 @@ impl VisitMethod {
         }
     }
 
+    /// A method from a cell: its Chinese name or its English alias (any case); `None` for anything else.
     pub fn parse(raw: &str) -> Option<VisitMethod> {
         Self::ALL.into_iter().find(|m| m.as_str() == raw || m.alias().eq_ignore_ascii_case(raw))
     }
@@ -67,18 +73,26 @@ impl fmt::Display for VisitMethod {
 /// What makes rows one visit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct VisitKey {
+    /// The unit visited.
     pub unit: OrgCode,
+    /// The inspector's name, as written in the sheet (at most 50 characters).
     pub inspector: String,
+    /// The day of the visit (no later than the import's today).
     pub date: NaiveDate,
+    /// How the unit was surveyed.
     pub method: VisitMethod,
 }
 
 /// A visit ready to be written, with the findings observed on it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannedVisit {
+    /// Unit, inspector, day and method: what makes it one visit.
     pub key: VisitKey,
+    /// The inspector group (督查组), if the sheet names one; every row of a visit must agree.
     pub group: Option<String>,
+    /// The notes of the visit's rows that found nothing, joined with "；".
     pub note: Option<String>,
+    /// One finding per row that names a check, observed by the inspector on the visit's day.
     pub findings: Vec<Finding>,
     /// The first line of the file that belongs to this visit.
     pub line: u64,
@@ -100,11 +114,14 @@ pub struct VisitContext<'a> {
 /// A visits file that passed every check.
 #[derive(Debug, Clone)]
 pub struct VisitsFile {
+    /// The visits, in the order of their first row.
     pub visits: Vec<PlannedVisit>,
+    /// The encoding the file was read as (e.g. `UTF-8`, `GBK`), reported back to the importer.
     pub encoding: &'static str,
 }
 
 impl VisitsFile {
+    /// How many findings all the visits record together.
     pub fn finding_count(&self) -> usize {
         self.visits.iter().map(|v| v.findings.len()).sum()
     }
@@ -114,13 +131,21 @@ impl VisitsFile {
 /// the cell is empty.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct VisitRowText<'a> {
+    /// The unit's credit code.
     pub unit: Option<&'a str>,
+    /// The inspector's name.
     pub inspector: Option<&'a str>,
+    /// The inspector group.
     pub group: Option<&'a str>,
+    /// The visit's date, `YYYY-MM-DD`.
     pub date: Option<&'a str>,
+    /// The method: Chinese name or English alias.
     pub method: Option<&'a str>,
+    /// The check id observed; empty for a visit that found nothing.
     pub check: Option<&'a str>,
+    /// Free text about the finding or the visit, at most 2,000 characters.
     pub note: Option<&'a str>,
+    /// The rectification deadline the inspector set, `YYYY-MM-DD`, later than the visit.
     pub rectify_by: Option<&'a str>,
 }
 
@@ -128,18 +153,26 @@ pub struct VisitRowText<'a> {
 /// used (none: any well-formed `field.*` id), and the day no visit can be later than.
 #[derive(Debug, Clone, Copy)]
 pub struct RowRules<'a> {
+    /// Registered units: a row's unit must be one of them.
     pub units: &'a HashSet<OrgCode>,
+    /// Rule sets whose `field.*` checks a row may name; empty: any well-formed `field.*` id.
     pub rules: &'a [&'a RuleSet],
+    /// No visit can be later than this day.
     pub today: NaiveDate,
 }
 
 /// One row after its own checks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VisitRow {
+    /// Unit, inspector, day and method.
     pub key: VisitKey,
+    /// The inspector group, if given.
     pub group: Option<String>,
+    /// The row's note, if given.
     pub note: Option<String>,
+    /// The check id observed; `None` for a visit that found nothing.
     pub check: Option<String>,
+    /// The rectification deadline the inspector set, if any.
     pub rectify_by: Option<NaiveDate>,
 }
 

@@ -14,12 +14,15 @@ use crate::store::{AuditEntry, CycleRecord, Store};
 /// An assessment to run.
 #[derive(Debug, Clone)]
 pub struct AssessRequest {
+    /// The parsed rule set to score with.
     pub rule_set: RuleSet,
     /// The rule set's exact text, stored with the cycle so every score can be reproduced.
     pub source: String,
+    /// When a unit is flagged as a laggard (后进单位).
     pub criteria: LaggardCriteria,
     /// Default: `<rule set id>-<day>`.
     pub cycle: Option<String>,
+    /// The day scored as of (city clock): windows and deadlines count from it.
     pub day: NaiveDate,
     /// Evidence observed up to this instant counts (see [`super::assessment_cutoff`]).
     pub cutoff: DateTime<Utc>,
@@ -32,17 +35,27 @@ pub struct AssessRequest {
 /// What an assessment produced; the JSON `gongkai assess --format json` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct AssessOutcome {
+    /// The cycle's name, e.g. `gov-website-2019-2026-11-30`.
     pub cycle: String,
+    /// The rule set's id.
     pub rule_set: String,
+    /// The rule set's version as written in its file.
     pub version: String,
+    /// SHA-256 of the rule set's text, hex.
     pub hash: String,
+    /// The day scored as of, `YYYY-MM-DD`.
     pub as_of: String,
+    /// Units scored.
     pub units: usize,
+    /// Units that passed: no veto and a total at or above the pass mark.
     pub passed: usize,
+    /// Units a met veto item zeroed.
     pub vetoed: usize,
+    /// Units flagged as laggards.
     pub laggards: usize,
     /// Units whose website or catalogue could not be checked (未能核查).
     pub unchecked: usize,
+    /// The previous cycle of the same rule set, which rank changes are measured against.
     pub previous_cycle: Option<String>,
     /// Whether the cycle was saved (false for a what-if); not part of the printed summary.
     #[serde(skip)]

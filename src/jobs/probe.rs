@@ -24,11 +24,15 @@ use crate::store::{CrawlRunRecord, ProbeSampleRecord, Store};
 /// A round of probes to run.
 #[derive(Debug, Clone)]
 pub struct ProbeRound {
+    /// The site crawl profile; its `[probe]` table sets the timeout, retries and window.
     pub profile: SiteProfile,
     /// The units asked for; those without a website are skipped.
     pub units: Vec<Unit>,
+    /// The day the round is as of (city clock).
     pub day: NaiveDate,
+    /// The round's start instant, UTC; each unit's sample is stamped with it plus its offset.
     pub observed_at: DateTime<Utc>,
+    /// Reach loopback and private addresses (tests, the demo, intranets).
     pub allow_private: bool,
     /// Spread the units over this long: each unit waits a fixed offset derived from its code
     /// (the same every round, so each unit is probed at its own minute). Zero: all at once.
@@ -38,22 +42,34 @@ pub struct ProbeRound {
 /// One unit's result; with the availability over the window so far.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeRow {
+    /// The unit's credit code.
     pub unit: String,
+    /// The unit's name.
     pub name: String,
+    /// This round's probe succeeded.
     pub reachable: bool,
+    /// Failed probes / probes over the window, to 4 decimal places (0.05 is the veto line); none before any sample.
     pub failure_ratio: Option<Decimal>,
+    /// Days in the window with at least one probe (city time zone).
     pub probe_days: Option<u32>,
+    /// Probes on the window's least-probed day.
     pub min_daily_probes: Option<u32>,
 }
 
 /// What a probe round recorded; the JSON `gongkai probe --format json` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeSummary {
+    /// The probe run's record key.
     pub run: String,
+    /// Always `probe`.
     pub kind: &'static str,
+    /// The day the round is as of, `YYYY-MM-DD`.
     pub as_of: String,
+    /// Units probed (those with a website).
     pub sites: usize,
+    /// Units whose probe failed this round; each is a `site.unreachable` finding.
     pub failed: usize,
+    /// Each probed unit's result, in the order the units were asked for.
     pub units: Vec<ProbeRow>,
 }
 

@@ -15,10 +15,13 @@ use crate::crawl::site::CrawlProgress;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", content = "message", rename_all = "lowercase")]
 pub enum JobState {
+    /// Still working (or waiting to start).
     Running,
+    /// Done; its results are saved.
     Finished,
     /// Stopped on request; what was completed before is saved.
     Cancelled,
+    /// Stopped by an error, with its message in Chinese.
     Failed(String),
 }
 
@@ -63,15 +66,22 @@ impl Default for Progress {
 /// A point-in-time copy of a job's progress, for JSON and pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProgressSnapshot {
+    /// The current stage's Chinese label (e.g. 抓取网站).
     pub stage: String,
+    /// Units of work in the stage (units to crawl or score).
     pub total: usize,
+    /// Units of work finished in the stage.
     pub done: usize,
+    /// Pages read in the stage (crawl stages; zero otherwise).
     pub pages: usize,
     /// Findings (site crawl) or catalogue entries read (catalogue crawl).
     pub found: usize,
+    /// Where the job stands; flattened as `state` and, on failure, `message`.
     #[serde(flatten)]
     pub state: JobState,
+    /// When the job was started, UTC.
     pub started_at: DateTime<Utc>,
+    /// Whole seconds since `started_at`.
     pub elapsed_seconds: i64,
 }
 
@@ -106,6 +116,7 @@ impl Progress {
         self.inner.done.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// Marks the job as done with its results saved.
     pub fn finish(&self) {
         *lock(&self.inner.state) = JobState::Finished;
     }
@@ -132,14 +143,17 @@ impl Progress {
         &self.inner.cancel
     }
 
+    /// Marks the job as stopped by an error; `message` is shown to the user (Chinese).
     pub fn fail(&self, message: impl Into<String>) {
         *lock(&self.inner.state) = JobState::Failed(message.into());
     }
 
+    /// Where the job stands now.
     pub fn state(&self) -> JobState {
         lock(&self.inner.state).clone()
     }
 
+    /// A consistent copy of the counters now, for a watcher to show or serialise.
     pub fn snapshot(&self) -> ProgressSnapshot {
         let (stage, total, counters) = lock(&self.inner.stage).clone();
         let (done, pages, found) = match counters {

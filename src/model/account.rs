@@ -24,8 +24,10 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, from the widest view to the narrowest.
     pub const ALL: [Role; 4] = [Role::Office, Role::Leader, Role::Inspector, Role::Unit];
 
+    /// The name stored, typed on the command line and used in the API.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Office => "office",
@@ -35,6 +37,7 @@ impl Role {
         }
     }
 
+    /// The role's Chinese name, as the dashboard shows it.
     pub fn label_zh(self) -> &'static str {
         match self {
             Role::Office => "公开办",
@@ -64,29 +67,39 @@ impl FromStr for Role {
 /// An account as the rest of the program sees it: never with its password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Account {
+    /// The sign-in name: 3–32 letters, digits or `. _ -`, unique.
     pub username: String,
+    /// What the account may see and do.
     pub role: Role,
     /// The unit a `unit` account belongs to.
     pub unit: Option<OrgCode>,
     /// The group an `inspector` belongs to; its assigned units come from the group.
     pub inspector_group: Option<String>,
+    /// The person's name as the dashboard greets them (姓名), if given.
     pub display_name: Option<String>,
+    /// A disabled account cannot sign in, and its API tokens are refused.
     pub disabled: bool,
 }
 
 /// Why an account cannot be created as described.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccountError {
+    /// The username is not 3–32 letters, digits or `. _ -`.
     #[error("用户名须为 3–32 个字母、数字或 . _ -")]
     Username,
+    /// A unit account was given no unit.
     #[error("单位联系人账号须用 --unit 指定所属单位")]
     UnitMissing,
+    /// A unit was given for an account that is not a unit account.
     #[error("只有单位联系人账号属于某个单位")]
     UnitNotAllowed,
+    /// An inspector account was given no group.
     #[error("特邀监察员账号须用 --group 指定所在小组")]
     GroupMissing,
+    /// A group was given for an account that is not an inspector.
     #[error("只有特邀监察员账号属于某个小组")]
     GroupNotAllowed,
+    /// The password is shorter than the minimum (held) or equals the username.
     #[error("密码至少 {0} 个字符，且不能与用户名相同")]
     WeakPassword(usize),
 }

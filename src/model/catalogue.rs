@@ -10,6 +10,7 @@ use super::OrgCode;
 /// A catalogue entry. Field names are the stable JSON names of `gongkai catalogue list`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogueEntry {
+    /// The unit whose catalogue lists the entry.
     pub unit: OrgCode,
     /// The catalogue class (类目) the entry is listed under, e.g. 政策法规.
     pub class: String,

@@ -24,6 +24,7 @@ impl CityClock {
     /// government office, and the one `crawlers/site.toml` ships with.
     pub const DEFAULT_ZONE: Tz = chrono_tz::Asia::Shanghai;
 
+    /// The clock of `zone`.
     pub const fn new(zone: Tz) -> Self {
         Self { zone }
     }
@@ -33,6 +34,7 @@ impl CityClock {
         name.parse().ok().map(Self::new)
     }
 
+    /// The clock's time zone.
     pub fn zone(&self) -> Tz {
         self.zone
     }

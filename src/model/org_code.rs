@@ -20,12 +20,27 @@ pub struct OrgCode(String);
 /// Why a string is not an organisation identifier. Messages are for Chinese civil servants.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum OrgCodeError {
+    /// Neither 9 nor 18 characters after separators are removed; holds the length found.
     #[error("长度应为 9 位（组织机构代码）或 18 位（统一社会信用代码），实际为 {0} 位")]
     Length(usize),
+    /// A character outside the code's alphabet.
     #[error("第 {position} 位字符“{found}”不是允许的字符")]
-    Character { position: usize, found: char },
+    Character {
+        /// Where it stands, counting from 1.
+        position: usize,
+        /// The character found.
+        found: char,
+    },
+    /// The last character does not match the one computed from the others (a typo or a
+    /// transposition somewhere).
     #[error("校验码错误：应为“{expected}”，实际为“{found}”")]
-    CheckCharacter { expected: char, found: char },
+    CheckCharacter {
+        /// The check character the body computes to.
+        expected: char,
+        /// The check character written.
+        found: char,
+    },
+    /// A credit code's administrative division code (characters 3–8) is not all digits.
     #[error("第 3–8 位行政区划码应为数字")]
     Division,
 }
@@ -56,6 +71,7 @@ impl OrgCode {
         Ok(Self(normalised))
     }
 
+    /// The code, upper case, without separators.
     pub fn as_str(&self) -> &str {
         &self.0
     }

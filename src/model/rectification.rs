@@ -49,17 +49,27 @@ pub enum RectificationAction {
 /// A move that the loop does not allow, or that lacks what it needs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RectificationError {
+    /// The loop has no such move from the finding's current status.
     #[error("问题当前状态为“{}”，不能执行“{}”", status_label_zh(*.from), .action.label_zh())]
-    NotAllowed { action: RectificationAction, from: FindingStatus },
+    NotAllowed {
+        /// The move attempted.
+        action: RectificationAction,
+        /// The finding's current status.
+        from: FindingStatus,
+    },
+    /// A dispute without a reason; holds the move.
     #[error("“{}”须填写理由", .0.label_zh())]
     NoteRequired(RectificationAction),
+    /// The note is longer than the limit; holds the limit in characters.
     #[error("说明不能超过 {0} 个字符")]
     NoteTooLong(usize),
+    /// The action name is not one of the loop's; holds it as given.
     #[error("未知的整改操作“{0}”")]
     UnknownAction(String),
 }
 
 impl RectificationAction {
+    /// Every move, in table order.
     pub const ALL: [RectificationAction; 7] = [
         RectificationAction::Rectify,
         RectificationAction::Dispute,
@@ -83,6 +93,7 @@ impl RectificationAction {
         }
     }
 
+    /// The move's Chinese name, as the buttons and the event log show it.
     pub fn label_zh(self) -> &'static str {
         match self {
             RectificationAction::Rectify => "已整改",
@@ -95,6 +106,7 @@ impl RectificationAction {
         }
     }
 
+    /// Which side of the loop makes this move.
     pub fn side(self) -> RectificationSide {
         match self {
             RectificationAction::Rectify | RectificationAction::Dispute => RectificationSide::Unit,
@@ -181,13 +193,21 @@ pub fn status_label_zh(status: FindingStatus) -> &'static str {
 pub struct FindingEvent {
     /// The finding's id as text (`finding:…`).
     pub finding: String,
+    /// The unit the finding is about.
     pub unit: OrgCode,
+    /// When the move was made, UTC.
     pub at: DateTime<Utc>,
+    /// Who made it: an account's username.
     pub actor: String,
+    /// The role the actor held when moving (unit, inspector, office).
     pub role: Role,
+    /// The move made.
     pub action: RectificationAction,
+    /// The finding's status before the move.
     pub from: FindingStatus,
+    /// Its status after the move.
     pub to: FindingStatus,
+    /// The reason or remark given, trimmed; a dispute always has one.
     pub note: Option<String>,
 }
 

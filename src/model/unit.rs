@@ -27,6 +27,7 @@ pub enum UnitKind {
 }
 
 impl UnitKind {
+    /// Every kind, in the order listings and forms show them.
     pub const ALL: [UnitKind; 5] = [
         UnitKind::Department,
         UnitKind::Institution,
@@ -96,12 +97,19 @@ impl fmt::Display for UnitKind {
 /// JSON names of `gongkai units list --format json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Unit {
+    /// The unit's unified social credit code (or 9-character organisation code), validated.
     pub code: OrgCode,
+    /// The unit's registered name, as on its seal (e.g. 南宁市教育局).
     pub name: String,
+    /// What kind of unit it is; decides its required columns, classes and rule sets.
     pub kind: UnitKind,
+    /// The supervising unit's code, for units that report to another (e.g. a bureau's institutions).
     pub parent_code: Option<OrgCode>,
+    /// The home page (http or https) the website crawl starts from.
     pub website: Option<String>,
+    /// The disclosure catalogue's root page; a unit without one gets no catalogue crawl.
     pub catalogue_url: Option<String>,
+    /// Where notices are e-mailed; `None`: portal delivery only.
     pub email: Option<String>,
 }
 

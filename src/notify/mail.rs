@@ -19,8 +19,11 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
 /// A message to send.
 #[derive(Debug, Clone)]
 pub struct Mail {
+    /// The recipient's address, as registered for the unit.
     pub to: String,
+    /// The subject line, placeholders already filled in.
     pub subject: String,
+    /// The plain-text body.
     pub body: String,
     /// File name and PDF bytes.
     pub attachment: Option<(String, Vec<u8>)>,

@@ -7,6 +7,7 @@
 //! `template` is the notice as data; `draft` builds a draft from a cycle; `render` and `pdf`
 //! lay it out; `mail` speaks SMTP. This module holds the workflow and who may do what.
 
+pub mod annual;
 pub mod draft;
 pub mod mail;
 pub mod pdf;
@@ -41,14 +42,19 @@ pub enum NotifyError {
     /// Something the person asking can fix (a cycle without ranking, a bad template).
     #[error("{0}")]
     BadInput(String),
+    /// No notice has this id; holds the id as given.
     #[error("通报“{0}”不存在")]
     NotFound(String),
+    /// The PDF could not be made (no usable font, a layout failure).
     #[error(transparent)]
     Pdf(#[from] PdfError),
+    /// The printable page's template failed.
     #[error("通报页面无法生成：{0}")]
     Render(#[from] minijinja::Error),
+    /// A file could not be written: its path and why.
     #[error("无法写入 {0}：{1}")]
     Write(String, String),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -123,10 +129,15 @@ pub struct PublishOptions {
 /// What publishing did.
 #[derive(Debug, Clone, Serialize)]
 pub struct PublishOutcome {
+    /// The notice as published, with its deliveries.
     pub notice: Notice,
+    /// Where the PDF was written, when `out` was given.
     pub pdf: Option<PathBuf>,
+    /// Where the printable page was written, when `out` was given.
     pub html: Option<PathBuf>,
+    /// E-mails accepted by the mail server.
     pub emails_sent: usize,
+    /// E-mails that failed (or had no address or server); the recheck tries them again.
     pub emails_failed: usize,
 }
 

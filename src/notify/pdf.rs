@@ -29,14 +29,18 @@ const MARGIN_BOTTOM: f32 = 72.0;
 /// The PDF could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PdfError {
+    /// Neither `GONGKAI_PDF_FONT` nor any of the template's `fonts` names an existing file.
     #[error(
         "未找到可嵌入 PDF 的中文字体：请安装 fonts-droid-fallback 或 fonts-wqy-zenhei，或在通报模板 fonts 中指定字体文件"
     )]
     NoFont,
+    /// A font file exists but could not be read: its path and why.
     #[error("无法读取字体 {0}：{1}")]
     FontRead(String, String),
+    /// A font file is not a font the PDF writer can embed; holds its path.
     #[error("字体文件 {0} 无法使用")]
     FontInvalid(String),
+    /// The PDF writer failed; its message.
     #[error("生成 PDF 失败：{0}")]
     Write(String),
 }
@@ -44,6 +48,7 @@ pub enum PdfError {
 /// Options for [`pdf`]; `compress: false` leaves streams readable (tests inspect them).
 #[derive(Debug, Clone, Copy)]
 pub struct PdfOptions {
+    /// Compress the PDF's streams (the default); tests turn it off to read the text.
     pub compress: bool,
 }
 
@@ -94,7 +99,10 @@ const LATIN_ADVANCE: f32 = 0.602;
 /// The fonts a notice is set in: CJK, and a monospaced one for ASCII (where configured).
 #[derive(Clone)]
 pub struct PdfFonts {
+    /// The CJK font, for everything but ASCII and general punctuation.
     pub cjk: Font,
+    /// A monospaced font for ASCII and general punctuation (“ ” — …), which CJK fonts often lack;
+    /// `None` when the template names none that exists.
     pub latin: Option<Font>,
 }
 

@@ -13,39 +13,53 @@ use crate::store::Notice;
 pub enum Block {
     /// The issuing office, large and centred (the document's masthead).
     Masthead {
+        /// The issuer's name.
         text: String,
     },
     /// The document number, centred under the masthead.
     Number {
+        /// The document number (文号), or a placeholder while a draft.
         text: String,
     },
+    /// The notice's title, under the number.
     Title {
+        /// The title text.
         text: String,
     },
     /// The addressees, flush left.
     Addressees {
+        /// The addressee line, as the caller words it.
         text: String,
     },
+    /// A section heading from the template (一、…).
     Heading {
+        /// The heading text.
         text: String,
     },
+    /// One paragraph of a section's body.
     Paragraph {
+        /// The paragraph text.
         text: String,
     },
     /// A named unit: its name, then its reasons, findings and deadline, indented.
     Unit {
+        /// `N. name（credit code）`.
         text: String,
     },
+    /// One line under a named unit: a reason, a finding with its evidence, or the deadline.
     Item {
+        /// The line, with its label (通报原因：…, 整改期限：…).
         text: String,
     },
     /// The signature and date, flush right.
     Signature {
+        /// The issuer, or the date in Chinese (2027年1月5日).
         text: String,
     },
 }
 
 impl Block {
+    /// The block's text, whatever its kind.
     pub fn text(&self) -> &str {
         match self {
             Block::Masthead { text }

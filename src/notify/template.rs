@@ -51,30 +51,44 @@ pub struct Criterion {
     pub starts_with: Option<String>,
     /// Or the reason contains this.
     pub contains: Option<String>,
+    /// How the notice words a reason that matches (e.g. 考核排名靠后); the reason's particulars follow it.
     pub wording: String,
 }
 
+/// The e-mail sent to each named unit on publication (`[email]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmailPart {
+    /// The sender address, unless the `smtp.from` setting gives one.
     pub from: String,
+    /// The subject line; placeholders such as `{number}` and `{title}` are filled in.
     pub subject: String,
+    /// The body; `{unit_name}`, `{deadline}` and the notice's placeholders are filled in.
     pub body: String,
 }
 
 /// A parsed, validated template.
 #[derive(Debug, Clone)]
 pub struct NoticeTemplate {
+    /// The issuing office (发文机关), as printed on the masthead and the signature.
     pub issuer: String,
+    /// The document number's pattern: `{year}` and `{seq}` (the year's next number, fixed at approval).
     pub number_pattern: String,
+    /// The title pattern; `{cycle}` is filled in.
     pub title: String,
+    /// The addressee line (主送), e.g. 各县（区）人民政府，市直各单位：.
     pub addressees: String,
+    /// Days from drafting to the named units' rectification deadline.
     pub rectification_days: u32,
+    /// CJK fonts to embed in the PDF; the first file that exists is used (.ttf or .ttc).
     pub fonts: Vec<PathBuf>,
     /// A monospaced font for Latin letters and digits, which many CJK fonts lack.
     pub latin_fonts: Vec<PathBuf>,
+    /// The sections as (heading, text); `{unit_list}` in a text marks where the named units go.
     pub sections: Vec<(String, String)>,
+    /// How each laggard reason is worded, tried in order.
     pub criteria: Vec<Criterion>,
+    /// The e-mail to the named units.
     pub email: EmailPart,
     /// The text it was parsed from, kept with every draft.
     pub source: String,
@@ -84,11 +98,14 @@ pub struct NoticeTemplate {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("通报模板 {origin} 有误：{message}")]
 pub struct TemplateError {
+    /// Where the template came from: a path, or the shipped file's name.
     pub origin: String,
+    /// What is wrong, in Chinese, with the line number when the parser gives one.
     pub message: String,
 }
 
 impl NoticeTemplate {
+    /// Parses and validates a template's TOML text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self, TemplateError> {
         let error = |message: String| TemplateError { origin: origin.to_string(), message };
         let file: TemplateFile = toml::from_str(text).map_err(|e| {
@@ -134,6 +151,7 @@ impl NoticeTemplate {
         })
     }
 
+    /// The shipped template (`scoring-rules/notice.toml`).
     pub fn shipped() -> Result<Self, TemplateError> {
         Self::parse(SHIPPED_TEMPLATE, "scoring-rules/notice.toml")
     }

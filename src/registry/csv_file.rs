@@ -19,7 +19,9 @@ const MAX_NAME_CHARS: usize = 200;
 /// A unit read from the file, with the line it came from (for later cross-row checks).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistryRow {
+    /// The line of the file the row is on (the header is line 1).
     pub line: u64,
+    /// The unit the row describes.
     pub unit: Unit,
 }
 
@@ -28,7 +30,9 @@ pub struct RegistryRow {
 /// ([`super::plan_import`]), so that one run reports every problem of the file.
 #[derive(Debug, Clone)]
 pub struct RegistryFile {
+    /// The rows that passed every per-row check, in file order.
     pub rows: Vec<RegistryRow>,
+    /// The problems of the rows that did not.
     pub problems: Vec<RowProblem>,
     /// Codes of rows that failed other checks: a child naming one of them as its parent is
     /// not also told that its parent is missing.

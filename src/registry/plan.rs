@@ -9,8 +9,11 @@ use crate::model::{OrgCode, Unit};
 /// What importing a registry file will do to the store.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportPlan {
+    /// Units in the file whose code the store does not have yet.
     pub added: Vec<Unit>,
+    /// Units in the file that differ from the stored unit with the same code.
     pub updated: Vec<Unit>,
+    /// Units in the file identical to their stored copy.
     pub unchanged: usize,
     /// Units in the store that the file does not mention. Import never deletes them.
     pub not_in_file: usize,

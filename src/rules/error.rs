@@ -11,6 +11,7 @@ pub struct Problem {
     pub origin: String,
     /// 1-based line and column (columns count characters, not bytes).
     pub line: usize,
+    /// The column, 1-based, counted in characters.
     pub column: usize,
     /// The TOML key path, e.g. `indicators[2].deductions[0].per_finding`.
     pub key: String,
@@ -32,6 +33,7 @@ impl fmt::Display for Problem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("规则集有 {} 处错误：\n{}", .problems.len(), render(.problems))]
 pub struct RuleSetError {
+    /// Every problem found, in file order.
     pub problems: Vec<Problem>,
 }
 

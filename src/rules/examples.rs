@@ -15,18 +15,24 @@ use super::spec::Example;
 /// What an example expects.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Expected {
+    /// The total the example's author wrote down.
     pub total: Decimal,
+    /// The grade band expected (`None`: no band).
     pub grade: Option<String>,
+    /// The veto item expected to be met (`None`: no veto).
     pub veto: Option<String>,
 }
 
 /// The result of running one example.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExampleOutcome {
+    /// The example's name, as in the rule file's `[[example]]`.
     pub name: String,
+    /// What the rule file says the result should be.
     pub expected: Expected,
     /// `None` only if the example's made-up unit could not be built (a bug, not a rule).
     pub actual: Option<Score>,
+    /// The actual score matches `expected` on total, grade and veto.
     pub pass: bool,
     /// What differs, in Chinese; empty when the example passes.
     pub mismatches: Vec<String>,

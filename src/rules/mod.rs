@@ -59,14 +59,17 @@ impl RuleSet {
         Ok(RuleSet { hash: hex::encode(Sha256::digest(text.as_bytes())), spec })
     }
 
+    /// The rule set's id, from its `[rule_set]` table; cycles and scores name it.
     pub fn id(&self) -> &str {
         &self.spec.meta.id
     }
 
+    /// The rule set's Chinese title.
     pub fn title(&self) -> &str {
         &self.spec.meta.title
     }
 
+    /// The version string as written in the file (the hash tells edits apart).
     pub fn version(&self) -> &str {
         &self.spec.meta.version
     }
@@ -81,14 +84,17 @@ impl RuleSet {
         &self.hash
     }
 
+    /// Whether units of this kind are scored under the rule set.
     pub fn applies_to(&self, kind: UnitKind) -> bool {
         self.spec.meta.applies_to.contains(&kind)
     }
 
+    /// The unit kinds the rule set applies to, in the file's order.
     pub fn unit_kinds(&self) -> &[UnitKind] {
         &self.spec.meta.applies_to
     }
 
+    /// The dates the rule set is in force; scoring outside them adds a warning, not an error.
     pub fn in_force(&self) -> InForce {
         self.spec.meta.in_force
     }
@@ -103,10 +109,12 @@ impl RuleSet {
         self.spec.meta.points + self.spec.bonus.as_ref().map_or(Decimal::ZERO, |b| b.max)
     }
 
+    /// The total at or above which a unit passes (when no veto is met).
     pub fn pass_mark(&self) -> Decimal {
         self.spec.meta.pass_mark
     }
 
+    /// How points of indicators that do not apply to a unit are redistributed.
     pub fn not_applicable_method(&self) -> NaMethod {
         self.spec.na_method
     }

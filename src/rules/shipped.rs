@@ -21,6 +21,7 @@ use crate::model::check_info;
 pub struct ShippedFile {
     /// The path relative to the repository root, e.g. `scoring-rules/gov-website-2019.toml`.
     pub path: &'static str,
+    /// The file's exact text, embedded at build time.
     pub text: &'static str,
 }
 
@@ -60,14 +61,18 @@ pub fn at_path(path: &str) -> Option<&'static ShippedFile> {
 /// A `field.*` check a rule set declares.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldCheck {
+    /// The check id, `field.` followed by the rule set's name for it.
     pub id: String,
+    /// The Chinese title the rule set's `[checks]` table gives it.
     pub title: String,
 }
 
 /// One item (indicator) a unit may claim points for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuleItem {
+    /// The indicator's id in the rule set.
     pub id: String,
+    /// The indicator's Chinese title.
     pub title: String,
     /// The indicator's points: the most a unit may claim for it.
     pub points: Decimal,
@@ -76,9 +81,13 @@ pub struct RuleItem {
 /// A shipped rule set, parsed, with what the web forms need from it.
 #[derive(Debug)]
 pub struct ShippedRuleSet {
+    /// The file it was parsed from.
     pub file: &'static ShippedFile,
+    /// The rule set, parsed and validated.
     pub rule_set: RuleSet,
+    /// The `field.*` checks it declares, which inspectors may record.
     pub field_checks: Vec<FieldCheck>,
+    /// Its indicators with points, which units may claim in a self-assessment.
     pub items: Vec<RuleItem>,
 }
 

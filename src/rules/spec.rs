@@ -28,11 +28,14 @@ pub(super) struct Meta {
 /// The period a rule set is in force, both ends inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct InForce {
+    /// The first day in force.
     pub from: NaiveDate,
+    /// The last day in force; `None`: open-ended.
     pub until: Option<NaiveDate>,
 }
 
 impl InForce {
+    /// Whether `day` falls within the period, both ends included.
     pub fn contains(&self, day: NaiveDate) -> bool {
         day >= self.from && self.until.is_none_or(|until| day <= until)
     }

@@ -22,8 +22,10 @@ pub const SCHEDULER_ACTOR: &str = "scheduler";
 /// The schedule in force could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ScheduleLoadError {
+    /// The saved schedule could not be read from the store.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// The schedule (saved, given or shipped) is invalid.
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
 }

@@ -23,8 +23,11 @@ use crate::store::Store;
 /// What a recheck needs besides the store.
 #[derive(Debug, Clone)]
 pub struct RecheckContext {
+    /// Let the re-crawls reach loopback and private addresses (`serve --allow-private`).
     pub allow_private: bool,
+    /// The website profile the re-crawls use.
     pub site_profile: SiteProfile,
+    /// The catalogue profile the re-crawls use.
     pub catalogue_profile: CatalogueProfile,
 }
 
@@ -35,10 +38,13 @@ pub struct RecheckCounts {
     pub due: usize,
     /// Units re-crawled.
     pub recrawled: usize,
+    /// Findings the re-crawl no longer found, now closed.
     pub closed: usize,
+    /// Findings still there (or not checkable), now overdue.
     pub overdue: usize,
     /// Failed e-mails tried again, and how many of them went out.
     pub emails_retried: usize,
+    /// Of the retried e-mails, those the mail server accepted.
     pub emails_sent: usize,
 }
 

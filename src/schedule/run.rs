@@ -30,6 +30,7 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    /// The name stored with the run: `schedule`, `catch_up` or `manual`.
     pub fn as_str(self) -> &'static str {
         match self {
             Trigger::Schedule => "schedule",
@@ -53,6 +54,7 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
+    /// Options for `owner`: no private addresses, a one-minute lease, paths from the working directory.
     pub fn new(owner: impl Into<String>) -> Self {
         Self { owner: owner.into(), allow_private: false, lease_ttl: Duration::from_secs(60), base_dir: None }
     }
@@ -61,8 +63,10 @@ impl RunOptions {
 /// A run that could not be started.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// Another instance holds the job's lease: the job's name and the holder.
     #[error("任务“{0}”正在运行（{1}），同一任务不会重叠运行")]
     Busy(String, String),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -21,6 +21,7 @@ use crate::store::{SCHEDULER_LEASE, Store, StoreError, job_lease};
 /// How the scheduler runs.
 #[derive(Debug, Clone)]
 pub struct SchedulerConfig {
+    /// How each job run is carried out (owner, private addresses, job lease).
     pub run: RunOptions,
     /// The scheduler lease lasts this long unless renewed.
     pub lease_ttl: Duration,
@@ -29,6 +30,7 @@ pub struct SchedulerConfig {
 }
 
 impl SchedulerConfig {
+    /// The defaults: a 30-second scheduler lease, a one-second tick.
     pub fn new(run: RunOptions) -> Self {
         Self { run, lease_ttl: Duration::from_secs(30), tick: Duration::from_secs(1) }
     }

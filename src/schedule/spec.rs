@@ -29,6 +29,7 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    /// The name written in the schedule's `kind` and in run records.
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Probe => "probe",
@@ -39,6 +40,7 @@ impl JobKind {
         }
     }
 
+    /// The kind's Chinese name, as the dashboard's schedule page shows it.
     pub fn label_zh(self) -> &'static str {
         match self {
             JobKind::Probe => "首页可访问性探测",
@@ -80,10 +82,13 @@ struct JobFile {
 /// One job of the schedule, its cron expression parsed.
 #[derive(Debug, Clone)]
 pub struct JobSpec {
+    /// The job's name, unique within the schedule; runs are recorded under it.
     pub name: String,
+    /// What the job does.
     pub kind: JobKind,
     /// The expression as written.
     pub cron: String,
+    /// The parsed expression (the `cron` crate's syntax, seconds first), evaluated in the schedule's zone.
     pub schedule: cron::Schedule,
     /// `assess`: the rule set (a file, or one of the shipped `scoring-rules/*.toml` paths).
     pub rules: Option<String>,
@@ -108,7 +113,9 @@ impl JobSpec {
 /// A parsed, validated schedule.
 #[derive(Debug, Clone)]
 pub struct Schedule {
+    /// The zone cron times are read in (default: the city clock's, Asia/Shanghai).
     pub time_zone: Tz,
+    /// The jobs, in file order.
     pub jobs: Vec<JobSpec>,
 }
 
@@ -116,7 +123,9 @@ pub struct Schedule {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("定时任务表 {origin} 有误：{message}")]
 pub struct ScheduleError {
+    /// Where the schedule came from: a path, the shipped file's name, or the dashboard's saved copy.
     pub origin: String,
+    /// What is wrong, in Chinese, naming the line or the job.
     pub message: String,
 }
 
@@ -179,6 +188,7 @@ impl Schedule {
         Self::parse(SHIPPED_SCHEDULE, "crawlers/schedule.toml")
     }
 
+    /// The job called `name`, if the schedule has one.
     pub fn job(&self, name: &str) -> Option<&JobSpec> {
         self.jobs.iter().find(|job| job.name == name)
     }

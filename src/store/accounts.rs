@@ -44,8 +44,10 @@ impl TryFrom<AccountRow> for (Account, String) {
 /// Creating an account failed in a way the user can fix.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountWriteError {
+    /// An account with this username exists already; holds the name.
     #[error("用户名“{0}”已存在")]
     Taken(String),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -53,8 +55,10 @@ pub enum AccountWriteError {
 /// Changing an existing account failed in a way the user can fix.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountUpdateError {
+    /// No account has this username; holds the name given.
     #[error("账号“{0}”不存在")]
     NotFound(String),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -15,27 +15,40 @@ use crate::model::{OrgCode, Unchecked};
 /// A cycle to save: which rule set (with its exact text) scored it, as of when.
 #[derive(Debug, Clone)]
 pub struct CycleRecord {
+    /// The cycle's id (default `<rule set id>-<day>`), unique among cycles.
     pub cycle: String,
+    /// The last instant of the as-of day in the city's time zone, UTC: evidence observed up to it counts.
     pub as_of: DateTime<Utc>,
+    /// The rule set's id.
     pub rule_set_id: String,
+    /// The rule set's version, as written in its file.
     pub rule_set_version: String,
+    /// SHA-256 of the rule set's text, hex.
     pub rule_set_hash: String,
+    /// The rule set's Chinese title.
     pub rule_set_title: String,
+    /// The rule set's exact text, so every score of the cycle can be reproduced.
     pub rule_set_source: String,
 }
 
 /// A saved cycle, for listings and for finding the previous one.
 #[derive(Debug, Clone, PartialEq, SurrealValue, serde::Serialize, schemars::JsonSchema)]
 pub struct CycleInfo {
+    /// The cycle's id.
     pub cycle: String,
+    /// The last instant of its as-of day, UTC: evidence observed up to it counted.
     pub as_of: DateTime<Utc>,
+    /// When the cycle was saved, UTC.
     pub created_at: DateTime<Utc>,
+    /// The id of the rule set that scored it.
     pub ruleset_id: String,
+    /// How many units were scored.
     pub units: i64,
     /// The cycle the dashboard shows by default ([`Store::set_current_cycle`]).
     pub current: bool,
     /// The rule set's title and version, read through the cycle's link to its rule set.
     pub ruleset_title: Option<String>,
+    /// The rule set's version (see `ruleset_title`).
     pub ruleset_version: Option<String>,
     /// When the cycle record was last written; see [`Store::ranking_shared`].
     #[surreal(default)]
@@ -46,8 +59,10 @@ pub struct CycleInfo {
 /// Choosing the current cycle failed in a way the user can fix.
 #[derive(Debug, thiserror::Error)]
 pub enum CycleError {
+    /// No cycle has this id; holds the id as given.
     #[error("评估周期“{0}”不存在")]
     UnknownCycle(String),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -15,10 +15,13 @@ const MAX_GROUP_CHARS: usize = 50;
 /// Assigning units failed in a way the user can fix.
 #[derive(Debug, thiserror::Error)]
 pub enum AssignmentError {
+    /// The unit is not registered; holds its code.
     #[error("单位 {0} 未登记，不能分配给检查小组")]
     UnknownUnit(OrgCode),
+    /// The group name is empty or longer than 50 characters.
     #[error("小组名称不能为空，且不超过 {MAX_GROUP_CHARS} 个字符")]
     BadGroup,
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -26,6 +29,7 @@ pub enum AssignmentError {
 /// One inspector group as the office's overview lists it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GroupSummary {
+    /// The group's name, as inspector accounts carry it.
     pub name: String,
     /// Units assigned to the group.
     pub units: usize,

@@ -13,14 +13,21 @@ use crate::model::OrgCode;
 /// A unit's score in one cycle, for its trend chart.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct ScorePoint {
+    /// The cycle's id.
     pub cycle: String,
     /// The cycle's as-of date: the point's place on the time axis.
     pub as_of: DateTime<Utc>,
+    /// The rule set that scored the cycle: scores under different rule sets are not comparable.
     pub ruleset_id: String,
+    /// The unit's total that cycle.
     pub total: Decimal,
+    /// Its overall rank, 1 = best.
     pub rank: u32,
+    /// Its rank among units of its kind.
     pub rank_in_kind: u32,
+    /// Whether it was flagged as a laggard.
     pub laggard: bool,
+    /// Its grade band, if the rule set defines bands.
     pub grade: Option<String>,
 }
 

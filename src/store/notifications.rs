@@ -17,7 +17,9 @@ use crate::model::Finding;
 /// One section of a notice's text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, SurrealValue)]
 pub struct NoticeSection {
+    /// The section's heading (一、基本情况…), from the template.
     pub heading: String,
+    /// The section's body, the template's wording with the cycle's figures filled in.
     pub text: String,
 }
 
@@ -26,37 +28,53 @@ pub struct NoticeSection {
 pub struct NoticeFinding {
     /// `finding:…`
     pub id: String,
+    /// The check id that produced the finding (e.g. `link.broken`).
     pub check: String,
+    /// The check's Chinese title, or the id when the vocabulary does not know it.
     pub title: String,
+    /// The page the finding concerns, if any.
     pub url: Option<String>,
+    /// The finding's detail as `key：value` pairs, cut to 160 characters.
     pub evidence: String,
 }
 
 /// A unit a notice names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SurrealValue)]
 pub struct NoticeUnit {
+    /// The unit's credit code.
     pub unit: String,
+    /// The unit's registered name.
     pub name: String,
+    /// Why the unit is named, in the template's wording (from the ranking's laggard reasons).
     pub reasons: Vec<String>,
+    /// The open findings its score explanation cites, at most 20, in the explanation's order.
     pub findings: Vec<NoticeFinding>,
+    /// When its rectification is due: 23:59:59 Beijing time on the last day, as UTC.
     pub deadline: DateTime<Utc>,
     /// Why the office added the unit by hand (`None` for units the ranking flagged).
     pub added_note: Option<String>,
+    /// When the unit acknowledged the published notice in its portal.
     pub acknowledged_at: Option<DateTime<Utc>>,
+    /// The username of the unit account that acknowledged it.
     pub acknowledged_by: Option<String>,
 }
 
 /// One delivery of a published notice to one unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, SurrealValue)]
 pub struct NoticeDelivery {
+    /// The unit's credit code.
     pub unit: String,
     /// `portal` or `email`.
     pub channel: String,
+    /// The e-mail address written to; `None` for portal deliveries.
     pub address: Option<String>,
     /// portal: `delivered` / `acknowledged`; e-mail: `sent` / `failed`.
     pub status: String,
+    /// How many e-mail attempts have been made for this unit (portal: 1).
     pub attempts: i64,
+    /// The last attempt's error, when it failed.
     pub error: Option<String>,
+    /// When the delivery was recorded (the last attempt), UTC.
     pub at: DateTime<Utc>,
 }
 
@@ -65,51 +83,79 @@ pub struct NoticeDelivery {
 pub struct Notice {
     /// `notification:…`
     pub id: String,
+    /// The assessment cycle the notice reports on (e.g. `2027-Q1`).
     pub cycle: String,
     /// `draft`, `approved`, `published` or `withdrawn`.
     pub status: String,
+    /// The notice's title, from the template with the cycle filled in.
     pub title: String,
+    /// The issuing office, as printed on the notice (发文机关).
     pub issuer: String,
+    /// The document number (文号), fixed on approval from the template's pattern; `None` while a draft.
     pub number: Option<String>,
+    /// The year the notice was drafted, which numbers it.
     pub year: i64,
+    /// The notice's text, in order.
     pub sections: Vec<NoticeSection>,
     /// The template's TOML text the draft was made from (the number pattern, the wording).
     #[serde(skip)]
     pub template: String,
+    /// The default rectification deadline given to the named units, UTC.
     pub deadline: DateTime<Utc>,
+    /// Username of the office account that drafted it.
     pub drafted_by: String,
+    /// When the draft was stored, UTC.
     pub created_at: DateTime<Utc>,
+    /// Username of the account that approved it (never the drafter).
     pub approved_by: Option<String>,
+    /// When it was approved.
     pub approved_at: Option<DateTime<Utc>>,
+    /// Username of the account that published it.
     pub published_by: Option<String>,
+    /// When it was published; deliveries and finding deadlines date from then.
     pub published_at: Option<DateTime<Utc>>,
+    /// The units it names, with their reasons and findings.
     pub units: Vec<NoticeUnit>,
+    /// Deliveries made since publication, one per unit and channel.
     pub deliveries: Vec<NoticeDelivery>,
 }
 
 /// A draft to store.
 #[derive(Debug, Clone)]
 pub struct NewNotice {
+    /// The assessment cycle it reports on.
     pub cycle: String,
+    /// The title, from the template.
     pub title: String,
+    /// The issuing office (发文机关).
     pub issuer: String,
+    /// The year of drafting, which numbers the notice.
     pub year: i64,
+    /// The text, in order.
     pub sections: Vec<NoticeSection>,
+    /// The template's TOML text (kept for the number pattern and wording at approval).
     pub template: String,
+    /// The default rectification deadline, UTC.
     pub deadline: DateTime<Utc>,
+    /// Username of the drafting account.
     pub drafted_by: String,
+    /// The units named, with reasons and findings.
     pub units: Vec<NoticeUnit>,
 }
 
 /// A change to a notice that the rules refuse.
 #[derive(Debug, thiserror::Error)]
 pub enum NoticeWriteError {
+    /// No notice has this id; holds the id as given.
     #[error("通报“{0}”不存在")]
     NotFound(String),
+    /// The notice is not in a status that allows the action: its current status and the action, in Chinese.
     #[error("通报当前状态为“{0}”，不能{1}")]
     WrongStatus(String, &'static str),
+    /// The drafter tried to approve their own draft.
     #[error("起草人不能审批自己起草的通报")]
     OwnDraft,
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

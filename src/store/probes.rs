@@ -14,8 +14,11 @@ use super::{Store, StoreError, StoreResult};
 /// One finished probe run: when, whom, and which of them failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeRun {
+    /// The run's as-of instant, UTC.
     pub as_of: DateTime<Utc>,
+    /// Credit codes of the units the run probed.
     pub units: Vec<String>,
+    /// Of those, the units whose probe failed (a `site.unreachable` finding of the run).
     pub failed: HashSet<String>,
 }
 
@@ -68,9 +71,13 @@ impl Store {
 /// One probe of one unit, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, SurrealValue)]
 pub struct ProbeSampleRecord {
+    /// The probed unit's credit code.
     pub unit: String,
+    /// When the probe was made, UTC.
     pub at: DateTime<Utc>,
+    /// The probe found the home page unreachable (a `site.unreachable` finding).
     pub failed: bool,
+    /// Why it failed: the fetch error, or `HTTP <status>`; `None` for a success.
     pub error: Option<String>,
 }
 
@@ -86,8 +93,11 @@ struct NewSampleRow {
 /// One day of a unit's probe history: how many samples, how many failed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ProbeDay {
+    /// The day, in the zone the history was asked in.
     pub day: NaiveDate,
+    /// Probes made that day.
     pub samples: u32,
+    /// Of those, probes that failed.
     pub failed: u32,
 }
 

@@ -15,13 +15,16 @@ use crate::model::{
 /// A move on a finding that could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum RectificationWriteError {
+    /// No finding has this id; holds the id as given.
     #[error("问题“{0}”不存在")]
     NotFound(String),
+    /// The loop does not allow the move, or its note is missing or too long.
     #[error(transparent)]
     Refused(#[from] RectificationError),
     /// Someone else kept moving the finding between this request's read and its write.
     #[error("该问题的状态刚被他人更改，请刷新页面后重试")]
     Changed,
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -21,17 +21,23 @@ pub struct ScheduleRunRecord {
     /// `schedule_run:…`; empty before the run is stored.
     #[surreal(default)]
     pub id: String,
+    /// The job's name in the schedule.
     pub job: String,
+    /// The job's kind (`probe`, `crawl`, `catalogue`, `assess`, `recheck`).
     pub kind: String,
     /// `schedule`, `catch_up` (the one run after downtime) or `manual`.
     pub trigger: String,
     /// The fire time of the cron expression this run belongs to (the start, for a manual run).
     pub scheduled_for: DateTime<Utc>,
+    /// When it started, UTC.
     pub started_at: DateTime<Utc>,
+    /// When it finished, UTC; `None` while running.
     pub finished_at: Option<DateTime<Utc>>,
     /// `running`, `ok` or `failed`.
     pub outcome: String,
+    /// What the run did, as the job reports it (sites, findings, cycle…); `{}` until it finishes.
     pub counts: serde_json::Value,
+    /// Why it failed, when `outcome` is `failed`.
     pub error: Option<String>,
     /// The instance that ran it.
     pub owner: String,

@@ -26,7 +26,9 @@ struct NewClaimRow {
 /// What a self-assessment import wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct SelfAssessmentOutcome {
+    /// Units whose claims were written.
     pub units: usize,
+    /// Claims written.
     pub claims: usize,
     /// Earlier claims for the same unit and item that the new ones replaced.
     pub replaced: usize,
@@ -84,8 +86,10 @@ impl Store {
 /// A unit's claim as stored, with when it was submitted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SubmittedClaim {
+    /// The claim.
     #[serde(flatten)]
     pub claim: SelfClaim,
+    /// When the unit submitted it, UTC.
     pub submitted_at: DateTime<Utc>,
 }
 

@@ -41,6 +41,7 @@ pub enum TokenScope {
 }
 
 impl TokenScope {
+    /// The name stored and typed: `read` or `write`.
     pub fn as_str(self) -> &'static str {
         match self {
             TokenScope::Read => "read",
@@ -63,14 +64,18 @@ impl std::str::FromStr for TokenScope {
 /// How a new token is limited: its scope and how many days it lives (1 to [`MAX_TOKEN_DAYS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenSpec {
+    /// What the token may do.
     pub scope: TokenScope,
+    /// Days from creation until it expires, 1 to `MAX_TOKEN_DAYS`.
     pub days: i64,
 }
 
 /// What an accepted token grants: its account, within its scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenGrant {
+    /// The account the token speaks for, as it is now (role, unit, group).
     pub account: Account,
+    /// The token's scope; a `read` token is refused every write whatever the account's role.
     pub scope: TokenScope,
 }
 
@@ -97,16 +102,22 @@ impl TokenStamps {
 /// A token operation failed in a way the user can fix.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
+    /// No account has this username; holds the name given.
     #[error("账号“{0}”不存在")]
     UnknownAccount(String),
+    /// The label is empty or longer than 50 characters.
     #[error("令牌说明不能为空，且不超过 {MAX_LABEL_CHARS} 个字符")]
     BadLabel,
+    /// The scope is neither `read` nor `write`.
     #[error("令牌权限应为 read（只读）或 write（读写）")]
     BadScope,
+    /// The lifetime is outside 1 to `MAX_TOKEN_DAYS` days.
     #[error("令牌有效期应为 1 到 {MAX_TOKEN_DAYS} 天")]
     BadExpiry,
+    /// No such token, or it belongs to another account (the two are not told apart).
     #[error("令牌不存在或不属于该账号")]
     NotFound,
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -116,11 +127,17 @@ pub enum TokenError {
 pub struct TokenInfo {
     /// The token record's id as text (`api_token:…`), for revoking it.
     pub id: String,
+    /// The owner's note of what the token is for (e.g. 每周导出脚本), at most 50 characters.
     pub label: String,
+    /// When it was made, UTC.
     pub created_at: DateTime<Utc>,
+    /// When it was last accepted, UTC, to within five minutes (uses are stamped at most that often).
     pub last_used_at: Option<DateTime<Utc>>,
+    /// Revoked by its owner; a revoked token is refused.
     pub revoked: bool,
+    /// What it may do.
     pub scope: TokenScope,
+    /// When it stops working, UTC.
     pub expires_at: DateTime<Utc>,
     /// Past `expires_at` now.
     pub expired: bool,

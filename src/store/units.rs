@@ -61,9 +61,13 @@ impl TryFrom<UnitRow> for Unit {
 /// What an import did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct ImportOutcome {
+    /// Units newly registered.
     pub added: usize,
+    /// Registered units whose record changed.
     pub updated: usize,
+    /// Units in the file that were already registered as they are.
     pub unchanged: usize,
+    /// Registered units the file does not mention; they are kept, never deleted.
     pub not_in_file: usize,
 }
 

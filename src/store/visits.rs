@@ -32,7 +32,9 @@ struct VisitKeyRow {
 /// What a visits import wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct VisitsOutcome {
+    /// Visits stored.
     pub visits: usize,
+    /// Findings stored with them.
     pub findings: usize,
 }
 
@@ -102,12 +104,17 @@ impl Store {
 pub struct VisitRecord {
     /// The visit's id as text (`visit:…`).
     pub id: String,
+    /// The inspector's name, as recorded.
     pub inspector: String,
+    /// The inspector group (督查组), if recorded.
     pub group: Option<String>,
+    /// The day of the visit.
     pub date: NaiveDate,
+    /// How the unit was surveyed; serialised as its Chinese name (现场检查…).
     #[serde(serialize_with = "method_name")]
     #[schemars(with = "String")]
     pub method: VisitMethod,
+    /// The visit's note: what the rows that found nothing said.
     pub note: Option<String>,
     /// Findings recorded on the visit.
     pub findings: usize,

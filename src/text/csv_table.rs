@@ -19,7 +19,10 @@ pub struct Table {
     /// (1-based line, record) for every non-blank data row; rows that are not valid CSV or
     /// have the wrong number of fields are in `problems` instead.
     pub rows: Vec<(u64, csv::StringRecord)>,
+    /// Rows that are not valid CSV or have the wrong number of fields; callers report them with
+    /// their own.
     pub problems: Vec<RowProblem>,
+    /// The encoding the bytes were decoded from (e.g. `UTF-8`, `GBK`).
     pub encoding: &'static str,
 }
 

@@ -8,8 +8,11 @@ use encoding_rs::{Encoding, UTF_8};
 /// Text decoded from bytes, with the encoding that was used and how it was chosen.
 #[derive(Debug, Clone)]
 pub struct Decoded {
+    /// The decoded text.
     pub text: String,
+    /// The encoding used (UTF-8, GBK, GB18030…).
     pub encoding: &'static Encoding,
+    /// How the encoding was chosen.
     pub source: EncodingSource,
     /// Some bytes were not valid in the chosen encoding and became U+FFFD.
     pub had_errors: bool,
@@ -18,6 +21,7 @@ pub struct Decoded {
 /// Where the decision about the encoding came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EncodingSource {
+    /// A byte-order mark at the start of the bytes.
     ByteOrderMark,
     /// The `Content-Type` header's charset.
     Declared,

@@ -6,12 +6,16 @@ use std::fmt;
 /// they match what a spreadsheet or text editor shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowProblem {
+    /// The line the problem is on, 1-based, the header being line 1.
     pub line: u64,
+    /// The column (or `row`, `file`, `visit`…) the problem is in, by its header name.
     pub field: String,
+    /// What is wrong and how to fix it, in Chinese.
     pub message: String,
 }
 
 impl RowProblem {
+    /// A problem at `line`, in `field`.
     pub fn new(line: u64, field: impl Into<String>, message: impl Into<String>) -> Self {
         Self { line, field: field.into(), message: message.into() }
     }
@@ -29,6 +33,7 @@ impl fmt::Display for RowProblem {
 pub struct Rejected(pub Vec<RowProblem>);
 
 impl Rejected {
+    /// The problems in line order, then by field, as people read them.
     pub fn sorted(mut problems: Vec<RowProblem>) -> Self {
         problems.sort_by(|a, b| a.line.cmp(&b.line).then_with(|| a.field.cmp(&b.field)));
         Self(problems)

@@ -13,6 +13,7 @@ use crate::model::{OrgCode, Role};
 use crate::store::Store;
 
 impl CurrentUser {
+    /// The account's role, which decides what it may see and do.
     pub fn role(&self) -> Role {
         self.account.role
     }
@@ -27,6 +28,7 @@ impl CurrentUser {
         self.require(&[Role::Office, Role::Leader])
     }
 
+    /// Refuses unless the account is the disclosure office's (公开办): all management.
     pub fn require_office(&self) -> Result<(), WebError> {
         self.require(&[Role::Office])
     }

@@ -21,10 +21,12 @@ use rust_decimal::{Decimal, RoundingStrategy};
 pub struct Svg(String);
 
 impl Svg {
+    /// The markup, to inline in a page (templates must not escape it again).
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// The markup, owned.
     pub fn into_string(self) -> String {
         self.0
     }
@@ -39,6 +41,7 @@ impl fmt::Display for Svg {
 /// One line of a trend chart, e.g. a unit, or the city average.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrendSeries {
+    /// The series' name in the legend (a unit's name, or 全市平均).
     pub label: String,
     /// In cycle order, oldest first. A series may skip cycles another series has.
     pub points: Vec<TrendPoint>,
@@ -49,6 +52,7 @@ pub struct TrendSeries {
 pub struct TrendPoint {
     /// The cycle as shown on the x axis (an id or a Chinese label such as 2025年第一季度).
     pub cycle: String,
+    /// The series' total score in the cycle, in points.
     pub total: Decimal,
     /// The overall rank in that cycle, shown in the point's tooltip; none for an average.
     pub rank: Option<u32>,

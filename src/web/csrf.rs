@@ -14,6 +14,7 @@ use crate::store::TokenScope;
 
 /// A form that carries the session's CSRF token in a field named `csrf`.
 pub trait CsrfProtected {
+    /// The token the form carried, to compare with the session's.
     fn csrf_token(&self) -> &str;
 }
 
@@ -34,6 +35,7 @@ macro_rules! csrf_protected {
 pub struct CsrfForm<T>(pub T);
 
 impl<T> CsrfForm<T> {
+    /// The checked form.
     pub fn into_inner(self) -> T {
         self.0
     }

@@ -8,33 +8,47 @@ use rocket::request::Request;
 
 use crate::store::StoreError;
 
+/// Why a request was refused or failed; each variant maps to one HTTP status ([`WebError::status`])
+/// and its Chinese message is what the user reads.
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
+    /// No session or token: the page needs a login (401).
     #[error("请先登录")]
     Unauthorized,
+    /// Logged in, but the account's role or group does not reach this page or record (403).
     #[error("您的账号无权访问此页面")]
     Forbidden,
+    /// No such page, or no such record (404); also an unknown cycle or unregistered unit.
     #[error("页面或记录不存在")]
     NotFound,
+    /// A form without a valid CSRF token for this session (403).
     #[error("表单已过期或来源不明，请刷新页面后重试")]
     Csrf,
+    /// A write attempted with a read-only API token (403).
     #[error("该 API 令牌只读，不能用于修改数据")]
     ReadOnlyToken,
     /// Bad input from a form or an API body; the message names the field.
     #[error("{0}")]
     BadRequest(String),
+    /// Too many failed logins for this account or address (429).
     #[error("登录失败次数过多，请 {minutes} 分钟后再试")]
-    Throttled { minutes: i64 },
+    Throttled {
+        /// Whole minutes until a login may be tried again, as the message shows them.
+        minutes: i64,
+    },
     /// Too many password checks running and waiting (a login flood): refused at once.
     #[error("服务器繁忙，请稍后再试")]
     Busy,
+    /// The store failed (500).
     #[error("数据库错误：{0}")]
     Store(#[from] StoreError),
+    /// Anything else that is the server's fault (500); the message says what.
     #[error("内部错误：{0}")]
     Internal(String),
 }
 
 impl WebError {
+    /// The HTTP status the error is answered with.
     pub fn status(&self) -> Status {
         match self {
             WebError::Unauthorized => Status::Unauthorized,
@@ -47,6 +61,7 @@ impl WebError {
         }
     }
 
+    /// A [`WebError::BadRequest`]: bad input, `message` naming the field in Chinese.
     pub fn bad(message: impl Into<String>) -> Self {
         WebError::BadRequest(message.into())
     }

@@ -48,6 +48,8 @@ impl Default for PasswordGate {
 }
 
 impl PasswordGate {
+    /// Starts `workers` hashing threads (at least one) and admits at most `queue` more jobs
+    /// waiting beyond those running.
     pub fn new(workers: usize, queue: usize) -> Self {
         let workers = workers.max(1);
         let (sender, receiver) = mpsc::channel::<Job>();

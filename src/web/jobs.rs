@@ -31,6 +31,7 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    /// The kind's Chinese name, for pages and the "already running" message.
     pub fn label_zh(self) -> &'static str {
         match self {
             JobKind::Crawl => "网站与目录检查",
@@ -43,25 +44,33 @@ impl JobKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
+    /// Still working; its progress is live.
     Running,
+    /// Done, its results saved.
     Finished,
     /// Stopped on request; what it completed before is saved.
     Cancelled,
+    /// Stopped by an error; the view's `error` says why.
     Failed,
 }
 
 /// A link a finished job points to (the new ranking, the findings).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct JobLink {
+    /// Where the link goes, a path on this site.
     pub href: String,
+    /// The link's text, in Chinese.
     pub label: String,
 }
 
 /// What a finished job reports: sentences for people, the numbers for scripts.
 #[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct JobSummary {
+    /// What was done, one Chinese sentence a line.
     pub lines: Vec<String>,
+    /// Pages to read the results on.
     pub links: Vec<JobLink>,
+    /// The job's own outcome as JSON (e.g. the assessment's totals), for scripts.
     pub data: serde_json::Value,
     /// The job stopped because it was cancelled (its state says so; not repeated here).
     #[serde(skip)]
@@ -71,19 +80,29 @@ pub struct JobSummary {
 /// A job as pages and the status JSON show it.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct JobView {
+    /// The board's number for the job, counted from 1 since the server started.
     pub id: u64,
+    /// What the job does.
     pub kind: JobKind,
+    /// `kind` in Chinese.
     pub kind_label: &'static str,
     /// What was asked for, in words ("网站与公开目录 · 全部单位 · 截至 2026-11-20").
     pub title: String,
+    /// The account that started it.
     pub started_by: String,
+    /// When it was started, UTC.
     pub started_at: DateTime<Utc>,
+    /// When it ended (finished, cancelled or failed), UTC; none while running.
     pub finished_at: Option<DateTime<Utc>>,
+    /// Whole seconds from start to end, or to now while running.
     pub elapsed_seconds: i64,
+    /// Where the job stands.
     pub state: JobState,
     /// The job's own progress snapshot (stage, done/total, pages, findings, …).
     pub progress: serde_json::Value,
+    /// What it reports, once it ended without error.
     pub summary: Option<JobSummary>,
+    /// Why it failed, in Chinese; none unless it failed.
     pub error: Option<String>,
     /// Running, stoppable, and not yet asked to stop: pages offer the cancel button.
     #[serde(skip)]
@@ -96,12 +115,16 @@ pub struct JobView {
 /// Why a job could not be cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CancelRefused {
+    /// No remembered job has that id.
     #[error("没有这个任务")]
     NotFound,
+    /// The job has already ended.
     #[error("任务已经结束，无需取消")]
     NotRunning,
+    /// The job was started without a way to stop it (an assessment).
     #[error("这类任务不能中途取消")]
     NotCancellable,
+    /// A stop was already asked for; the job is winding down.
     #[error("已经请求取消，任务正在停止")]
     AlreadyRequested,
 }
@@ -113,7 +136,9 @@ type Canceller = Arc<dyn Fn() + Send + Sync>;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("已有一个{}任务正在运行（任务 {running}），请等它结束后再开始", .kind.label_zh())]
 pub struct JobBusy {
+    /// The kind asked for.
     pub kind: JobKind,
+    /// The id of the job of that kind still running.
     pub running: u64,
 }
 

@@ -39,10 +39,13 @@ use crate::store::{Store, StoreError};
 /// Why the server could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// A page template does not compile.
     #[error("页面模板有误：{0}")]
     Templates(#[from] minijinja::Error),
+    /// The store failed while reading the cookie key.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Rocket could not start (address in use, bad configuration); its message.
     #[error("网页服务无法启动：{0}")]
     Launch(String),
 }

@@ -37,6 +37,7 @@ struct SessionCookie {
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthVia {
+    /// The session cookie of a person signed in through the login page.
     Session,
     /// An API token: not sent by browsers on their own, so no CSRF token is needed.
     Token,
@@ -45,9 +46,11 @@ pub enum AuthVia {
 /// The signed-in account, for handlers that need one.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
+    /// The account as read on this request (never older than the request).
     pub account: Account,
     /// The session's CSRF token (empty for API tokens).
     pub csrf: String,
+    /// A session or an API token; decides whether forms must carry the CSRF token.
     pub via: AuthVia,
 }
 
@@ -88,6 +91,8 @@ pub fn start_session(cookies: &CookieJar<'_>, username: &str, epoch: i64, minute
     csrf
 }
 
+/// Removes the session cookie from this browser. Only this copy: signing out also moves the
+/// account's session epoch on so that copies elsewhere stop working too.
 pub fn end_session(cookies: &CookieJar<'_>) {
     cookies.remove_private(Cookie::build(SESSION_COOKIE).path("/"));
 }

@@ -12,7 +12,9 @@ use crate::store::Store;
 /// How `gongkai serve` (or `gongkai demo`) was asked to run.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
+    /// The address to listen on (`--address`); loopback by default.
     pub address: IpAddr,
+    /// The TCP port to listen on (`--port`).
     pub port: u16,
     /// Let crawls started from the dashboard reach loopback and private addresses (the demo
     /// city and intranet deployments); without it such targets are refused, as on the CLI.
@@ -46,11 +48,16 @@ impl Default for WebConfig {
 
 /// Managed by Rocket; handlers take `&State<AppState>`.
 pub struct AppState {
+    /// The database every page reads and every action writes.
     pub store: Store,
+    /// The page templates, loaded once at start.
     pub templates: Templates,
+    /// Failed-login counts per account and address, in memory.
     pub throttle: LoginThrottle,
     /// Limits how many password hashes run at once.
     pub passwords: PasswordGate,
+    /// The background crawls and assessments started from the dashboard.
     pub jobs: JobBoard,
+    /// How the server was started.
     pub config: WebConfig,
 }

@@ -14,6 +14,7 @@ use crate::model::{Account, FindingStatus, Role, UnitKind, status_label_zh};
 /// `CurrentUser` converts into it, so templates need not know how sessions work.
 #[derive(Debug, Clone, Copy)]
 pub struct PageUser<'a> {
+    /// The signed-in account: its name, role and unit decide the navigation.
     pub account: &'a Account,
     /// The CSRF token the page's forms carry.
     pub csrf: &'a str,
@@ -45,6 +46,7 @@ fn navigation(role: Role) -> Vec<NavItem> {
             item("/office/jobs", "检查与评分"),
             item("/office/cycles", "评估周期"),
             item("/office/audit", "操作日志"),
+            item("/office/reports/annual", "年度报告"),
             item("/notices", "通报"),
             item("/office/schedule", "定时任务"),
         ],
@@ -56,6 +58,7 @@ fn navigation(role: Role) -> Vec<NavItem> {
     }
 }
 
+/// Every template, compiled once at start-up, with the filters pages share.
 pub struct Templates {
     env: Environment<'static>,
 }

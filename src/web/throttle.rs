@@ -127,6 +127,7 @@ impl Attempt {
     }
 }
 
+/// Failed-login counters per user name and per client address; shared by every request.
 #[derive(Debug)]
 pub struct LoginThrottle {
     users: Mutex<Counters>,
@@ -179,6 +180,7 @@ impl LoginThrottle {
         lock(&self.users).map.len() + lock(&self.addresses).map.len()
     }
 
+    /// Neither map holds a key.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -98,6 +98,8 @@ fn probes(city: &City) -> Vec<Probe> {
         get("/office/cycles", "/office/cycles", &[OFFICE]),
         get("/office/audit", "/office/audit", &[OFFICE]),
         get("/office/schedule", "/office/schedule", &[OFFICE]),
+        get("/office/reports/annual", "/office/reports/annual", &[OFFICE]),
+        get("/office/reports/annual.pdf", "/office/reports/annual.pdf?year=2026", &[OFFICE]),
         // Notifications (通报): office and leaders read them, a unit reads its own in the portal.
         get("/notices", "/notices", READERS),
         get("/notices/<key>", "/notices/none", READERS),

@@ -29,6 +29,7 @@ pub struct Cadence {
     pub max_month_share: Option<Decimal>,
     /// The newest entry date not after the as-of day, anywhere in time.
     pub newest: Option<NaiveDate>,
+    /// Days from `newest` to the as-of day; `None` without any entry.
     pub days_since_newest: Option<i64>,
 }
 

@@ -22,10 +22,13 @@ const MAX_DUPLICATE_URLS: usize = 20;
 /// One class as the crawl saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassScan {
+    /// The class's name as the profile requires it (e.g. 政策法规).
     pub name: String,
     /// The class page linked from the root; `None` when the root has no link for the class.
     pub url: Option<String>,
+    /// Entries read from the class's pages.
     pub entries: usize,
+    /// Pages of the class fetched, following 下一页.
     pub pages: usize,
     /// A page of the class could not be fetched: (URL, reason).
     pub error: Option<(String, String)>,
@@ -37,11 +40,15 @@ pub struct ClassScan {
 /// What a catalogue crawl read for one unit.
 #[derive(Debug, Clone, Default)]
 pub struct CatalogueScan {
+    /// The catalogue's root URL, as registered for the unit.
     pub root: String,
     /// The root could not be fetched or read: nothing else is known.
     pub root_error: Option<String>,
+    /// Each required class, in the profile's order.
     pub classes: Vec<ClassScan>,
+    /// Every entry read, over all classes.
     pub entries: Vec<CatalogueEntry>,
+    /// Pages fetched in all, the root included.
     pub pages: usize,
     /// The entry cap of the profile stopped the crawl early.
     pub capped: bool,
@@ -52,8 +59,11 @@ pub struct CatalogueScan {
 /// Findings and metrics of one unit's catalogue.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOutput {
+    /// Problems found in the catalogue.
     pub findings: Vec<Finding>,
+    /// Counts and cadence metrics (`catalogue.entries`, `catalogue.longest_gap_days`…).
     pub metrics: Vec<Metric>,
+    /// The publishing cadence, for the unit's chart; `None` when the catalogue could not be judged.
     pub cadence: Option<Cadence>,
 }
 

@@ -23,16 +23,22 @@ use crate::model::{OrgCode, Unit};
 /// Live counters for a progress display.
 #[derive(Debug, Default)]
 pub struct CatalogueProgress {
+    /// Units whose catalogue crawl has finished.
     pub units_done: AtomicUsize,
+    /// Catalogue pages fetched so far, over all units.
     pub pages: AtomicUsize,
+    /// Entries read so far, over all units.
     pub entries: AtomicUsize,
 }
 
 /// One unit's catalogue crawl and checks.
 #[derive(Debug, Clone)]
 pub struct CatalogueOutcome {
+    /// The unit whose catalogue was crawled.
     pub unit: OrgCode,
+    /// What the crawl read: classes, entries, errors.
     pub scan: CatalogueScan,
+    /// The findings and metrics the checks made of it.
     pub output: CheckOutput,
     /// How many entries the scan read; stays right after whoever saved them took
     /// `scan.entries` away.

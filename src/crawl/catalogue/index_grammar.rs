@@ -19,6 +19,7 @@ pub struct IndexGrammar {
 /// The pattern cannot serve as a grammar.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GrammarError {
+    /// The regular expression does not compile; the regex crate's message.
     #[error("正则表达式无效：{0}")]
     Regex(String),
 }
@@ -30,9 +31,19 @@ pub enum IndexProblem {
     /// It does not have the shape the grammar describes.
     Grammar,
     /// Its organisation part names another organisation.
-    OrgMismatch { found: String, expected: Vec<String> },
+    OrgMismatch {
+        /// The `org` part as written.
+        found: String,
+        /// The codes it may carry: the unit's credit code and its 9-character organisation part.
+        expected: Vec<String>,
+    },
     /// Its year differs from the creation date's year.
-    YearMismatch { found: String, expected: i32 },
+    YearMismatch {
+        /// The `year` part as written.
+        found: String,
+        /// The year of the entry's creation date (生成日期).
+        expected: i32,
+    },
 }
 
 impl IndexProblem {
@@ -51,6 +62,8 @@ impl IndexProblem {
 }
 
 impl IndexGrammar {
+    /// Compiles `pattern`, anchored at both ends whatever it says, and notes whether it has `org`
+    /// and `year` parts to compare.
     pub fn new(pattern: &str) -> Result<Self, GrammarError> {
         // Anchored whatever the operator wrote: the whole index number must match.
         let anchored = format!("^(?:{})$", pattern.trim().trim_start_matches('^').trim_end_matches('$'));

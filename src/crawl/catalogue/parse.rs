@@ -30,21 +30,27 @@ static ROWS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("tr").expect(
 /// A class linked from the catalogue root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassLink {
+    /// The class's link text, as the root shows it.
     pub name: String,
+    /// The class page, resolved against the root.
     pub url: Url,
 }
 
 /// Who and when the entries of a page belong to.
 #[derive(Debug, Clone, Copy)]
 pub struct PageContext<'a> {
+    /// The unit whose catalogue it is; its entries are recorded under it.
     pub unit: &'a OrgCode,
+    /// The class the page belongs to.
     pub class: &'a str,
+    /// The crawl's day, against which yearless dates are resolved.
     pub as_of: NaiveDate,
 }
 
 /// What one class page holds.
 #[derive(Debug, Clone, Default)]
 pub struct ClassPage {
+    /// The entries read from the page's table.
     pub entries: Vec<CatalogueEntry>,
     /// The columns recognised in the header row, in page order (`None` for an unknown column).
     pub columns: Vec<Option<Field>>,

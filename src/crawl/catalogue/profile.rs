@@ -18,17 +18,26 @@ const DEFAULT_PROFILE_NAME: &str = "crawlers/catalogue.toml";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
+    /// 索引号: the entry's index number, whose grammar the profile defines.
     IndexNo,
+    /// 名称: the entry's title.
     Title,
+    /// 发布机构: the unit that published it.
     Publisher,
+    /// 生成日期: the date it was made.
     CreatedOn,
+    /// 文号: its document number, if it is a formal document.
     DocNo,
+    /// 主题分类: the topic classification.
     Topic,
+    /// 体裁分类: the genre classification.
     Genre,
+    /// 服务对象分类: the classification by who it serves.
     Service,
 }
 
 impl Field {
+    /// Every field, in the standard column order.
     pub const ALL: [Field; 8] = [
         Field::IndexNo,
         Field::Title,
@@ -106,17 +115,24 @@ pub struct CatalogueProfile {
     pub stale_days: u32,
     /// Months of monthly counts behind the cadence metrics.
     pub cadence_months: u32,
+    /// Pages followed through 下一页 per class, at most.
     pub max_pages_per_class: usize,
+    /// Entries read per unit, at most.
     pub max_entries_per_unit: usize,
+    /// Findings kept per check and unit; the full count is still recorded as a metric.
     pub max_findings_per_check: usize,
+    /// Catalogues crawled at the same time.
     pub max_concurrent_units: usize,
     /// Seconds one unit's catalogue crawl may take (issue #11); when spent, no further page is
     /// fetched and the catalogue counts as checked only in part.
     pub unit_budget_secs: u64,
+    /// Fields every entry must fill in (`catalogue.metadata_missing` otherwise).
     pub mandatory: Vec<Field>,
+    /// The index-number grammar: a regular expression with named parts `org`, `year`, `serial`.
     pub grammar: IndexGrammar,
     /// Header synonyms per field, normalised (blanks and colons removed).
     pub columns: BTreeMap<Field, Vec<String>>,
+    /// The classes (类目) each kind of unit must have, by their Chinese names.
     pub classes: BTreeMap<UnitKind, Vec<String>>,
     /// How catalogue pages are fetched (timeouts, size cap, politeness).
     pub fetch: FetchConfig,
@@ -125,12 +141,32 @@ pub struct CatalogueProfile {
 /// A profile that cannot be used; names the file and the key.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueProfileError {
+    /// The file could not be read.
     #[error("无法读取目录检查配置 {file}：{source}")]
-    Read { file: String, source: std::io::Error },
+    Read {
+        /// The profile's path, as given.
+        file: String,
+        /// Why reading failed.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not match the profile's shape.
     #[error("目录检查配置 {file} 格式错误：{message}")]
-    Parse { file: String, message: String },
+    Parse {
+        /// The profile's path, or the shipped profile's name.
+        file: String,
+        /// The TOML parser's message, which names the line and key.
+        message: String,
+    },
+    /// A value is out of range or inconsistent.
     #[error("目录检查配置 {file} 中 {key} 无效：{reason}")]
-    Invalid { file: String, key: String, reason: String },
+    Invalid {
+        /// The profile's path, or the shipped profile's name.
+        file: String,
+        /// The offending key's dotted path, e.g. `index.pattern`.
+        key: String,
+        /// What is wrong with it, in Chinese.
+        reason: String,
+    },
 }
 
 /// Header text as compared: without blanks (including the full-width space), colons and `*`.
@@ -144,6 +180,7 @@ impl CatalogueProfile {
         Self::parse(DEFAULT_PROFILE, DEFAULT_PROFILE_NAME)
     }
 
+    /// Reads and validates the profile file at `path`.
     pub fn load(path: &Path) -> Result<Self, CatalogueProfileError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path)

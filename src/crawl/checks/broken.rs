@@ -10,14 +10,18 @@ use crate::model::check::LINK_BROKEN;
 /// Where a link was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Referrer {
+    /// The page the link is on.
     pub page: String,
+    /// The link's visible text there.
     pub text: String,
 }
 
 /// How fetching a link target ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkOutcome {
+    /// The target answered with this HTTP status (a failure from 400 on).
     Status(u16),
+    /// The target could not be fetched; the fetch error's message.
     Failed(String),
 }
 

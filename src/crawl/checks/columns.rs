@@ -35,7 +35,9 @@ const RECORD_STORES: [&str; 2] = ["<datastore", "<recordset"];
 /// A required column and the link (or page) found for it.
 #[derive(Debug, Clone)]
 pub struct FoundColumn {
+    /// The column as the profile requires it.
     pub spec: ColumnSpec,
+    /// The column's page, resolved.
     pub url: Url,
     /// The link text, or the page title when the column was recognised by its title.
     pub text: String,
@@ -46,8 +48,11 @@ pub struct FoundColumn {
 /// A page looked at for column links.
 #[derive(Debug, Clone, Copy)]
 pub struct SearchedPage<'a> {
+    /// The page's URL, against which its links were resolved.
     pub url: &'a Url,
+    /// The page's `<title>`, which may name a column on a “more” page.
     pub title: &'a str,
+    /// The page's links with their texts.
     pub links: &'a [Link],
     /// Reached through a block's “more” link: the page may itself be the column its title
     /// names.
@@ -57,6 +62,7 @@ pub struct SearchedPage<'a> {
 /// Where the columns were looked for: the pages read (in order) and those that could not be.
 #[derive(Debug, Clone, Default)]
 pub struct Searched {
+    /// URLs of the pages searched, in order.
     pub pages: Vec<String>,
     /// `(url, reason)` of pages that were to be searched but could not be read.
     pub unreadable: Vec<(String, String)>,
@@ -292,6 +298,7 @@ fn listed_text(page: &ParsedPage) -> std::borrow::Cow<'_, str> {
 
 /// What fetching a column page gave.
 pub enum ColumnPage<'a> {
+    /// The column page, parsed.
     Parsed(&'a ParsedPage),
     /// The page answered with an error status or could not be fetched.
     Unavailable(String),

@@ -13,6 +13,8 @@ use crate::crawl::dates::newest_date;
 use crate::model::check::HOME_STALE;
 use crate::model::{Finding, Metric};
 
+/// `home.stale` when the home page's newest dated item is older than `home_window_days`, or
+/// it has none; with the `home.days_since_update` metric when a dated item was found.
 pub fn check(ctx: &CheckContext<'_>, url: &str, home: &ParsedPage) -> (Vec<Finding>, Vec<Metric>) {
     let window = i64::from(ctx.profile.home_window_days);
     match newest_item(home, ctx.as_of) {

@@ -8,6 +8,8 @@ use super::{CheckContext, ParsedPage};
 use crate::model::Finding;
 use crate::model::check::IDENTITY_MISSING;
 
+/// One `identity.missing` finding per footer item of the profile that no pattern shows on the
+/// home page (its text, image descriptions or link targets, ASCII case ignored).
 pub fn check(ctx: &CheckContext<'_>, url: &str, home: &ParsedPage) -> Vec<Finding> {
     let haystacks = [home.text.as_str(), home.attr_text.as_str()];
     ctx.profile

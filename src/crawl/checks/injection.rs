@@ -63,20 +63,29 @@ enum Word {
 /// How much a phrase's shape says by itself (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Shape {
+    /// A Chinese brand with only a plain site word, or a Latin brand with a generic word: needs an
+    /// affix position and no plain mention elsewhere.
     Weak,
+    /// A Latin brand with a category, a Chinese brand with two categories or a strong site word:
+    /// needs an affix position or two placements.
     Medium,
+    /// A Latin brand with a site word, a Chinese brand with category and site word, or a phrase
+    /// holding a lexicon word: reported wherever it stands, unless referred to.
     Strong,
 }
 
 /// Where on a page a phrase sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Place {
+    /// The page's `<title>`.
     Title,
+    /// A heading (`h1`–`h6` or an element styled as a title).
     Heading,
     /// The n-th paragraph (1-based).
     Paragraph(usize),
     /// A text block that is not a numbered paragraph.
     Text,
+    /// The visible text of a link (list pages and the home page carry titles this way).
     LinkText,
 }
 
@@ -102,9 +111,13 @@ pub struct Sighting {
     pub phrase: String,
     /// The phrase normalised (ASCII lower-cased, joiners removed): what sightings are grouped by.
     pub key: String,
+    /// The phrase's tier: how much position evidence it needs.
     pub shape: Shape,
+    /// Where on the page it was seen.
     pub place: Place,
+    /// How it stands in its text (glued on, spliced in, the whole text, a mention).
     pub position: Position,
+    /// The phrase with up to 20 characters either side, for the finding's evidence.
     pub snippet: String,
 }
 
@@ -179,6 +192,7 @@ struct Raw {
 }
 
 impl InjectionMatcher {
+    /// Builds the matcher from `[spam.injection]` and the lexicon (a phrase holding a lexicon word is strong).
     pub fn new(spam: &SpamSettings) -> Result<Self, aho_corasick::BuildError> {
         let settings = &spam.injection;
         let mut patterns = Vec::new();

@@ -24,11 +24,13 @@ use crate::model::{Check, Finding, FindingStatus, Metric, Source, Unit};
 /// What every check needs to know besides the pages: whose site, which day, which profile.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckContext<'a> {
+    /// The unit whose site is checked.
     pub unit: &'a Unit,
     /// The day "today" is for freshness (DESIGN.md §6 `--as-of`).
     pub as_of: NaiveDate,
     /// When the evidence was observed (stamped on every finding and metric).
     pub observed_at: DateTime<Utc>,
+    /// The crawl profile: columns, cadences, spam settings.
     pub profile: &'a SiteProfile,
 }
 
@@ -49,6 +51,7 @@ impl CheckContext<'_> {
         }
     }
 
+    /// A metric of the unit, stamped like its findings.
     pub fn metric(&self, name: &str, value: Decimal) -> Metric {
         Metric { unit: self.unit.code.clone(), name: name.to_owned(), value, observed_at: self.observed_at }
     }
@@ -77,16 +80,18 @@ pub fn is_foreign(url: &url::Url, site: &str, allow_domains: &[String]) -> bool 
     })
 }
 
-/// What the tests of single checks build on: a unit of one kind and the shipped profile, from
-/// which a [`CheckContext`] for any as-of day is made.
 /// A finding with the key the site crawl de-duplicates by (the same injected footer on every
 /// page is one problem, not three hundred). Here rather than in `spam.rs` so that the spam and
 /// injection checks, which both produce them, do not import each other.
 pub struct Keyed {
+    /// What makes two findings one problem: `technique|what`, e.g. the technique and the phrase.
     pub key: String,
+    /// The finding; of several with one key, the first one seen is kept.
     pub finding: Finding,
 }
 
+/// What the tests of single checks build on: a unit of one kind and the shipped profile, from
+/// which a [`CheckContext`] for any as-of day is made.
 #[cfg(test)]
 pub(crate) struct Fixture {
     pub unit: Unit,

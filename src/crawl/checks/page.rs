@@ -92,25 +92,31 @@ fn sel(text: &str) -> Selector {
 /// Thresholds for "hidden" that come from the crawl profile.
 #[derive(Debug, Clone, Copy)]
 pub struct HiddenRules {
+    /// Text in a font at or below this many pixels is hidden.
     pub tiny_font_px: u32,
+    /// Content moved further than this many pixels off the page is hidden.
     pub offscreen_px: u32,
 }
 
 /// A link or frame a reader cannot see, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HiddenTarget {
+    /// Where the hidden link or frame points, resolved against the page.
     pub url: Url,
     /// `link` or `iframe`.
     pub element: &'static str,
     /// The CSS or attribute that hides it, quoted.
     pub technique: String,
+    /// The link's visible text, whitespace collapsed, cut to 60 characters.
     pub text: String,
 }
 
 /// A list item or table row: where list pages put their items.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
+    /// The row's text, whitespace collapsed.
     pub text: String,
+    /// The row's links, resolved, in order.
     pub links: Vec<Url>,
 }
 
@@ -118,14 +124,17 @@ pub struct Row {
 /// headings and the title: where an article's paragraphs are, in document order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
+    /// The block's text, whitespace collapsed.
     pub text: String,
     /// 1-based number among the page's paragraphs: its `<p>` blocks when it has any (then other
     /// blocks have none), else every block.
     pub paragraph: Option<usize>,
 }
 
+/// One fetched HTML page reduced to what the checks look at (see the module comment).
 #[derive(Debug, Clone, Default)]
 pub struct ParsedPage {
+    /// The `<title>`, whitespace collapsed.
     pub title: String,
     /// All text outside scripts and styles, whitespace collapsed.
     pub text: String,
@@ -133,11 +142,15 @@ pub struct ParsedPage {
     pub masthead: String,
     /// Image alt/title/src, link targets, input values: where footer badges hide their text.
     pub attr_text: String,
+    /// Every link on the page with its visible text, resolved.
     pub links: Vec<Link>,
+    /// Links and frames hidden from readers (for the spam checks).
     pub hidden: Vec<HiddenTarget>,
+    /// Inline script texts, 64,000 characters at most over the page.
     pub scripts: Vec<String>,
     /// Target of a `<meta http-equiv="refresh">`, resolved.
     pub meta_refresh: Option<Url>,
+    /// List items and table rows, 500 at most: where list pages put their items and dates.
     pub rows: Vec<Row>,
     /// `h1`–`h6` and short elements whose class or id names a title (`.title`, `#article-title`),
     /// without links, in document order.
@@ -523,6 +536,7 @@ fn refresh_target(content: &str, base: &Url) -> Option<Url> {
     base.join(rest).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
 }
 
+/// Joins the words of `parts` with single spaces: how a browser shows runs of whitespace.
 pub fn collapse<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::new();
     for part in parts {

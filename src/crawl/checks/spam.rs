@@ -29,6 +29,7 @@ pub struct SpamMatcher {
 }
 
 impl SpamMatcher {
+    /// Compiles the lexicon (blank words dropped) and the injection shapes of `settings`.
     pub fn new(settings: &SpamSettings) -> Result<Self, aho_corasick::BuildError> {
         let words: Vec<String> =
             settings.lexicon.iter().map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()).collect();

@@ -22,9 +22,12 @@ const MAX_NOTE_CHARS: usize = 2_000;
 /// decimal; a JSON number is taken by its literal. A blank claim means "not claimed".
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct ClaimInput {
+    /// The rule set's item (indicator) id the claim is for.
     pub item: String,
+    /// The points claimed, as written: plain digits and a point (e.g. `12.5`), at most the item's points.
     #[serde(deserialize_with = "text_or_number")]
     pub claimed: String,
+    /// The unit's remark on the claim (at most 2,000 characters).
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -47,6 +50,7 @@ fn text_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, 
 pub struct ClaimProblem {
     /// The item's id, or `None` for the submission as a whole.
     pub item: Option<String>,
+    /// What is wrong, in Chinese, naming the item.
     pub message: String,
 }
 
@@ -70,29 +74,39 @@ impl From<ClaimsRefused> for WebError {
 /// One item of the sheet a unit fills in.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SheetItem {
+    /// The item's id in the rule set.
     pub id: String,
+    /// The item's Chinese title.
     pub title: String,
+    /// The item's points: the most a unit may claim for it.
     pub points: Decimal,
     /// Points the unit was granted for the item in the current cycle, when it was scored.
     pub earned: Option<Decimal>,
     /// The unit's latest claim for the item.
     pub claimed: Option<Decimal>,
+    /// The remark on the latest claim.
     pub note: Option<String>,
+    /// When the latest claim was submitted, UTC.
     pub submitted_at: Option<DateTime<Utc>>,
 }
 
 /// The current cycle's self-assessment sheet for one unit.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SelfAssessmentSheet {
+    /// The current cycle's name.
     pub cycle: String,
+    /// The cycle's rule set id.
     pub rule_set: String,
+    /// The rule set's Chinese title.
     pub rule_set_title: String,
+    /// The rule set's version as written in its file.
     pub rule_set_version: String,
     /// The unit's total in the current cycle, when it was scored.
     pub score: Option<Decimal>,
     /// The title of the veto item that failed the unit in the current cycle (then no item
     /// earned points).
     pub veto: Option<String>,
+    /// Every item the unit may claim points for, in rule-set order.
     pub items: Vec<SheetItem>,
 }
 

@@ -19,11 +19,14 @@ use crate::web::session::CurrentUser;
 /// refused with the field named rather than as an unreadable body.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct VisitInput {
+    /// The day of the visit, `YYYY-MM-DD` (Beijing); not after today.
     pub date: String,
     /// One of the four methods, by Chinese name or English alias (`onsite`, `phone`, …).
     pub method: String,
+    /// What the inspector noted about the visit as a whole.
     #[serde(default)]
     pub note: Option<String>,
+    /// The problems observed, one row each; blank rows are ignored.
     #[serde(default)]
     pub findings: Vec<VisitFindingInput>,
 }
@@ -32,8 +35,10 @@ pub struct VisitInput {
 /// offers more rows than most visits need).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct VisitFindingInput {
+    /// The check id of the problem (a vocabulary check or a rule set's `field.*` check).
     #[serde(default)]
     pub check: String,
+    /// What the inspector saw, kept as the finding's evidence.
     #[serde(default)]
     pub note: Option<String>,
     /// Rectification deadline, `YYYY-MM-DD`, after the visit date.
@@ -56,6 +61,7 @@ pub struct VisitProblem {
     pub finding: Option<usize>,
     /// The field's name in [`VisitInput`] / [`VisitFindingInput`].
     pub field: String,
+    /// What is wrong, in Chinese.
     pub message: String,
 }
 
@@ -89,11 +95,17 @@ impl From<VisitRefused> for WebError {
 /// What a recorded visit wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RecordedVisit {
+    /// The visited unit's credit code.
     pub unit: String,
+    /// The inspector who recorded it (their user name).
     pub inspector: String,
+    /// The inspector's group.
     pub group: Option<String>,
+    /// The day of the visit.
     pub date: NaiveDate,
+    /// The method's Chinese name (e.g. 现场检查).
     pub method: &'static str,
+    /// Findings the visit recorded.
     pub findings: usize,
 }
 
@@ -246,13 +258,18 @@ pub async fn plan_visit(
 /// A group of checks an inspector chooses from.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckGroup {
+    /// The group's Chinese heading (a check category, or a rule set's title).
     pub label: String,
+    /// The checks in the group, in vocabulary order.
     pub checks: Vec<CheckChoice>,
 }
 
+/// One check as an option of the `<select>`.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckChoice {
+    /// The check id, the option's value.
     pub id: String,
+    /// The check's Chinese title, the option's text.
     pub title: String,
 }
 

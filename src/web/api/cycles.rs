@@ -7,11 +7,14 @@ use rocket::{State, get, post, routes};
 
 use super::ApiResult;
 use super::body::JsonObject;
-use crate::store::{AuditEntry, CycleInfo};
+use crate::store::CycleInfo;
+use crate::web::actions::cycles::set_current_cycle;
 use crate::web::csrf::ApiWriter;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
+use crate::web::views::cycles::cycle_list;
+use crate::web::views::ranking::chosen_cycle;
 
 pub(super) fn routes() -> Vec<rocket::Route> {
     routes![cycles, current, set_current]
@@ -20,14 +23,14 @@ pub(super) fn routes() -> Vec<rocket::Route> {
 /// Every saved cycle, oldest first.
 #[get("/cycles")]
 async fn cycles(state: &State<AppState>, _user: CurrentUser) -> ApiResult<Vec<CycleInfo>> {
-    Ok(Json(state.store.cycles().await?))
+    Ok(Json(cycle_list(&state.store).await?))
 }
 
 /// The cycle shown by default (marked current, else the newest); `null` before the first
 /// assessment.
 #[get("/cycles/current")]
 async fn current(state: &State<AppState>, _user: CurrentUser) -> ApiResult<Option<CycleInfo>> {
-    Ok(Json(state.store.current_cycle().await?))
+    Ok(Json(chosen_cycle(&state.store, None).await?))
 }
 
 /// Office: `{"cycle": "…"}` marks that cycle current; answers the cycle.
@@ -38,8 +41,7 @@ async fn set_current(state: &State<AppState>, writer: ApiWriter, body: JsonObjec
     let fields = body.fields();
     fields.only(super::requests::SET_CURRENT_CYCLE)?;
     let cycle = fields.text("cycle")?;
-    let audit = AuditEntry::new(&user.account.username, "cycles.set_current").target(cycle.clone());
-    state.store.set_current_cycle(&cycle, audit).await?;
-    let current = state.store.current_cycle().await?.ok_or(WebError::NotFound)?;
+    set_current_cycle(&state.store, &user, &cycle).await?;
+    let current = chosen_cycle(&state.store, None).await?.ok_or(WebError::NotFound)?;
     Ok(Json(current))
 }

@@ -13,6 +13,8 @@ use crate::web::error::WebError;
 use crate::web::jobs::JobView;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
+use crate::web::views::accounts::accounts as all_accounts;
+use crate::web::views::audit::{AuditFilter, audit_log};
 
 pub(super) fn routes() -> Vec<rocket::Route> {
     routes![accounts, audit, jobs, job]
@@ -26,7 +28,7 @@ const DEFAULT_AUDIT: usize = 100;
 #[get("/accounts")]
 async fn accounts(state: &State<AppState>, user: CurrentUser) -> ApiResult<Vec<Account>> {
     user.require_office()?;
-    Ok(Json(state.store.accounts().await?))
+    Ok(Json(all_accounts(&state.store).await?))
 }
 
 /// One audit record: who did what to which target, when.
@@ -61,7 +63,8 @@ async fn audit(state: &State<AppState>, user: CurrentUser, limit: Option<&str>) 
             WebError::bad(format!("参数“limit”无效：“{raw}”应为 1 到 {MAX_AUDIT} 之间的整数"))
         })?,
     };
-    Ok(Json(state.store.audit_entries(limit).await?.into_iter().map(AuditItem::from).collect()))
+    let records = audit_log(&state.store, &AuditFilter::default(), limit).await?;
+    Ok(Json(records.into_iter().map(AuditItem::from).collect()))
 }
 
 /// The jobs this server remembers, newest first.

@@ -16,20 +16,21 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Value, json};
 
-use super::findings::FindingDetail;
-use super::groups::MyGroup;
 use super::me::Me;
 use super::office::AuditItem;
 use super::requests::{FindingActionRequest, SelfAssessmentRequest, SetCurrentCycleRequest, VisitRequest};
-use super::units::UnitList;
 use crate::model::{Account, UnitKind};
 use crate::store::{CycleInfo, ScorePoint, SelfAssessmentOutcome, VisitRecord};
 use crate::web::actions::self_assessment::SelfAssessmentSheet;
 use crate::web::actions::visit::RecordedVisit;
 use crate::web::jobs::JobView;
+use crate::web::views::finding::FindingDetail;
+use crate::web::views::groups::MyGroup;
 use crate::web::views::ranking::RankingView;
 use crate::web::views::unit_detail::{FindingView, UnitDetail};
+use crate::web::views::units::UnitList;
 
+/// `GET /openapi.json` (under `/api/v1`), open to anyone: the document itself.
 pub fn routes() -> Vec<rocket::Route> {
     routes![openapi]
 }

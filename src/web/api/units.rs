@@ -1,19 +1,14 @@
 //! Units: the list each role may see, one unit's page as data ([`UnitDetail`]) and its parts,
 //! and an inspector's visit record.
 
-use std::collections::{HashMap, HashSet};
-
 use rocket::http::Status;
 use rocket::response::status::Custom;
 use rocket::serde::json::Json;
 use rocket::{State, get, post, routes};
-use serde::Serialize;
 
 use super::ApiResult;
 use super::body::{Fields, JsonObject};
-use crate::assess::RankedScore;
-use crate::model::{OrgCode, Unit};
-use crate::store::{ScorePoint, Store, VisitRecord};
+use crate::store::{ScorePoint, VisitRecord};
 use crate::web::access::unit_code;
 use crate::web::actions::visit::{
     RecordedVisit, VisitFindingInput, VisitInput, VisitProblem, try_record_visit,
@@ -23,79 +18,17 @@ use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 use crate::web::views::unit_detail::{FindingView, UnitDetail, unit_detail};
+use crate::web::views::units::{UnitList, visible_units};
 
 pub(super) fn routes() -> Vec<rocket::Route> {
     routes![units, unit, unit_findings, unit_history, unit_visits, record_visit]
-}
-
-/// A unit in a listing: the registry's facts and its score in the current cycle.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-pub(super) struct UnitListing {
-    #[serde(flatten)]
-    unit: Unit,
-    kind_label: &'static str,
-    score: Option<CurrentScore>,
-}
-
-/// A unit's standing in the current cycle.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-pub(super) struct CurrentScore {
-    cycle: String,
-    score: rust_decimal::Decimal,
-    grade: Option<String>,
-    rank: u32,
-    passed: bool,
-    laggard: bool,
-}
-
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-pub(super) struct UnitList {
-    /// The cycle the scores are from; `null` before the first assessment.
-    cycle: Option<String>,
-    units: Vec<UnitListing>,
 }
 
 /// The units the caller may see: all for office and leaders, the group's for an inspector, its
 /// own for a unit account.
 #[get("/units")]
 async fn units(state: &State<AppState>, user: CurrentUser) -> ApiResult<UnitList> {
-    let store = &state.store;
-    let all = store.units().await?;
-    let visible: Vec<Unit> = if user.require_reader().is_ok() {
-        all
-    } else if let Ok(group) = user.own_group() {
-        let assigned: HashSet<OrgCode> = store.group_units(group).await?.into_iter().collect();
-        all.into_iter().filter(|unit| assigned.contains(&unit.code)).collect()
-    } else if let Ok(own) = user.own_unit() {
-        all.into_iter().filter(|unit| &unit.code == own).collect()
-    } else {
-        return Err(WebError::Forbidden);
-    };
-    Ok(Json(listing(store, visible).await?))
-}
-
-/// `units` with their scores in the current cycle (one read of the cycle's ranking).
-pub(super) async fn listing(store: &Store, units: Vec<Unit>) -> Result<UnitList, WebError> {
-    let cycle = store.current_cycle().await?.map(|c| c.cycle);
-    let scores: HashMap<String, RankedScore> = match &cycle {
-        Some(cycle) => store.ranking(cycle).await?.into_iter().map(|s| (s.unit.clone(), s)).collect(),
-        None => HashMap::new(),
-    };
-    let units = units
-        .into_iter()
-        .map(|unit| {
-            let score = scores.get(unit.code.as_str()).map(|s| CurrentScore {
-                cycle: cycle.clone().unwrap_or_default(),
-                score: s.score,
-                grade: s.grade.clone(),
-                rank: s.rank,
-                passed: s.passed,
-                laggard: s.laggard,
-            });
-            UnitListing { kind_label: unit.kind.label_zh(), unit, score }
-        })
-        .collect();
-    Ok(UnitList { cycle, units })
+    Ok(Json(visible_units(&state.store, &user).await?))
 }
 
 /// The unit's page as data, after the same access check as the page.

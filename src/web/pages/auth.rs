@@ -10,22 +10,27 @@ use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
 use rocket::{State, get, post, routes};
 
-use crate::auth::{hash_password, verify_password};
 use crate::csrf_protected;
 use crate::model::Role;
-use crate::store::{AuditEntry, TokenScope, TokenSpec};
+use crate::web::actions::account::{
+    change_own_password, check_login, create_token as make_token, revoke_token as revoke, sign_out,
+};
 use crate::web::client::ClientAddr;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::WebError;
 use crate::web::session::{CurrentUser, MaybeUser, end_session, random_token, same_secret, start_session};
 use crate::web::state::AppState;
 use crate::web::throttle::Attempt;
+use crate::web::views::accounts::own_tokens;
 
+/// The sign-in page and the account page (password, API tokens): templates as (name, source)
+/// pairs, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../templates/login.html")),
     ("account.html", include_str!("../templates/account.html")),
 ];
 
+/// The home redirect, the stylesheet, sign-in and sign-out, and `/account`.
 pub fn routes() -> Vec<rocket::Route> {
     routes![home, login_page, login, logout, account, change_password, create_token, revoke_token, stylesheet]
 }
@@ -33,11 +38,6 @@ pub fn routes() -> Vec<rocket::Route> {
 /// Ties the login form to the browser that loaded it (login CSRF): a page elsewhere cannot
 /// sign a visitor in to an account of the attacker's choosing.
 const LOGIN_COOKIE: &str = "gk_login";
-
-/// A stored hash to verify against when the user name does not exist, so that a wrong name and
-/// a wrong password take the same time and names cannot be probed.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Vg0z5XyIr2cY6c7dYAVs3Sg4yRYWkq6kK2w7g3zzYxk";
 
 /// Where each role starts.
 fn landing(role: Role) -> &'static str {
@@ -153,21 +153,15 @@ async fn login(
             return Ok(Err((busy.status(), page)));
         }
     };
-    let found = state.store.account_login(form.username.trim()).await?;
-    let stored = found.as_ref().map_or(DUMMY_HASH.to_string(), |(_, hash, _)| hash.clone());
-    let password = form.password.clone();
-    // argon2 is deliberately slow and large: at most a few at once, off the async workers.
-    let matches =
-        state.passwords.run_admitted(admission, move || verify_password(&password, &stored)).await?;
-    match found {
-        Some((account, _, epoch)) if matches && !account.disabled => {
+    match check_login(&state.store, &state.passwords, admission, &form.username, &form.password).await? {
+        Some((account, epoch)) => {
             state.throttle.succeeded(&attempt);
             cookies.remove_private(Cookie::build(LOGIN_COOKIE).path("/login"));
             start_session(cookies, &account.username, epoch, state.config.session_minutes);
             let target = safe_next(form.next.as_deref()).unwrap_or_else(|| landing(account.role).to_string());
             Ok(Ok(Redirect::to(target)))
         }
-        _ => {
+        None => {
             state.throttle.failed(&attempt, now);
             let page = login_form(
                 state,
@@ -223,7 +217,7 @@ async fn logout(
     user: CurrentUser,
     _form: CsrfForm<LogoutForm>,
 ) -> Result<Flash<Redirect>, WebError> {
-    state.store.end_sessions(&user.account.username).await?;
+    sign_out(&state.store, &user).await?;
     end_session(cookies);
     Ok(Flash::success(Redirect::to("/login"), "已退出登录"))
 }
@@ -234,7 +228,7 @@ async fn account_page(
     flash: Option<FlashMessage<'_>>,
     new_token: Option<String>,
 ) -> Result<RawHtml<String>, WebError> {
-    let tokens = state.store.api_tokens(&user.account.username).await?;
+    let tokens = own_tokens(&state.store, &user.account.username).await?;
     state.templates.page("account.html", user, flash, context! { tokens => tokens, new_token => new_token })
 }
 
@@ -256,31 +250,18 @@ async fn change_password(
     user: CurrentUser,
     form: CsrfForm<PasswordForm>,
 ) -> Result<Flash<Redirect>, WebError> {
-    let form = form.into_inner();
-    let back = |message: String| Ok(Flash::error(Redirect::to("/account"), message));
-    if form.new_password != form.repeat {
-        return back("两次输入的新密码不一致".into());
-    }
-    if let Err(error) = user.account.check_password(&form.new_password) {
-        return back(error.to_string());
-    }
-    let Some((_, stored)) = state.store.account(&user.account.username).await? else {
-        return Err(WebError::Unauthorized);
-    };
-    let (current, new_password) = (form.current.clone(), form.new_password.clone());
-    let new_hash = state
-        .passwords
-        .run(move || verify_password(&current, &stored).then(|| hash_password(&new_password)))
-        .await?;
-    let Some(new_hash) = new_hash else {
-        return back("当前密码不正确".into());
-    };
-    let new_hash = new_hash.map_err(|e| WebError::Internal(e.to_string()))?;
-    let audit =
-        AuditEntry::new(&user.account.username, "account.password").target(user.account.username.clone());
-    state.store.set_password_hash(&user.account.username, &new_hash, audit).await?;
-    let Some((_, epoch)) = state.store.account_session(&user.account.username).await? else {
-        return Err(WebError::Unauthorized);
+    let changed = change_own_password(
+        &state.store,
+        &state.passwords,
+        &user,
+        &form.current,
+        &form.new_password,
+        &form.repeat,
+    )
+    .await?;
+    let epoch = match changed {
+        Ok(epoch) => epoch,
+        Err(refused) => return Ok(Flash::error(Redirect::to("/account"), refused.0)),
     };
     start_session(cookies, &user.account.username, epoch, state.config.session_minutes);
     Ok(Flash::success(Redirect::to("/account"), "密码已修改；该账号在其他设备上的登录已全部失效"))
@@ -292,14 +273,7 @@ async fn create_token(
     user: CurrentUser,
     form: CsrfForm<TokenForm>,
 ) -> Result<RawHtml<String>, WebError> {
-    let label = form.label.trim();
-    if label.is_empty() || label.chars().count() > 50 {
-        return Err(WebError::bad("令牌用途：必填，最多 50 个字符"));
-    }
-    let scope: TokenScope = form.scope.parse()?;
-    let spec = TokenSpec { scope, days: form.days };
-    let audit = AuditEntry::new(&user.account.username, "token.create").target(user.account.username.clone());
-    let token = state.store.create_scoped_token(&user.account.username, label, spec, audit).await?;
+    let token = make_token(&state.store, &user, &form.label, &form.scope, form.days).await?;
     account_page(state, &user, None, Some(token)).await
 }
 
@@ -309,8 +283,7 @@ async fn revoke_token(
     user: CurrentUser,
     form: CsrfForm<RevokeForm>,
 ) -> Result<Flash<Redirect>, WebError> {
-    let audit = AuditEntry::new(&user.account.username, "token.revoke").target(form.id.clone());
-    state.store.revoke_api_token(&form.id, &user.account.username, audit).await?;
+    revoke(&state.store, &user, &form.id).await?;
     Ok(Flash::success(Redirect::to("/account"), "令牌已吊销"))
 }
 

@@ -20,15 +20,18 @@ use crate::model::{
     CityClock, Finding, FindingEvent, FindingStatus, RectificationAction, Role, status_label_zh,
 };
 use crate::rules::shipped;
-use crate::web::actions::finding::{act_on_finding, allowed_actions};
+use crate::web::actions::finding::act_on_finding;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
+use crate::web::views::finding::{finding_detail, visible_finding};
 
+/// The finding page's template as a (name, source) pair, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] =
     &[("findings/finding.html", include_str!("../templates/findings/finding.html"))];
 
+/// `/findings/<id>` and the rectification moves posted from it.
 pub fn routes() -> Vec<rocket::Route> {
     routes![finding_page, act]
 }
@@ -208,17 +211,6 @@ fn back_link(user: &CurrentUser, unit: &str) -> (String, &'static str) {
     }
 }
 
-/// A finding this person may see. One that exists but belongs to a unit they may not see is
-/// "not found" exactly like one that does not exist, so ids cannot be probed for existence.
-pub(crate) async fn visible_finding(
-    state: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<crate::model::Finding, WebError> {
-    let finding = state.store.finding(id).await?.ok_or(WebError::NotFound)?;
-    if user.may_view_unit(&state.store, &finding.unit).await? { Ok(finding) } else { Err(WebError::NotFound) }
-}
-
 /// The finding page; `refusal` and `note` re-show a move that was refused, with what was typed.
 async fn render(
     state: &AppState,
@@ -228,20 +220,20 @@ async fn render(
     refusal: Option<String>,
     note: &str,
 ) -> Result<RawHtml<String>, WebError> {
-    let finding = visible_finding(state, user, id).await?;
+    let finding = visible_finding(&state.store, user, id).await?;
     let unit = state.store.unit(&finding.unit).await?;
-    let events = state.store.finding_events(finding.id.as_deref().unwrap_or(id)).await?;
-    let actions: Vec<ActionButton> = allowed_actions(&state.store, user, &finding)
-        .await?
-        .into_iter()
-        .map(|action| ActionButton {
+    let detail = finding_detail(&state.store, user, finding).await?;
+    let actions: Vec<ActionButton> = detail
+        .allowed_actions
+        .iter()
+        .map(|&action| ActionButton {
             value: action.as_str(),
             label: button_label(action),
             answer: action.side() == crate::model::RectificationSide::Unit,
             needs_note: action.note_required(),
         })
         .collect();
-    let view = finding_view(&finding, CityClock::default().today());
+    let view = finding_view(&detail.finding, CityClock::default().today());
     let (back_href, back_label) = back_link(user, &view.unit);
     state.templates.page(
         "findings/finding.html",
@@ -249,9 +241,9 @@ async fn render(
         flash,
         context! {
             finding => view,
-            status_label => status_label_zh(finding.status),
+            status_label => detail.status_label,
             unit_name => unit.map(|u| u.name),
-            events => events.iter().map(EventView::from).collect::<Vec<_>>(),
+            events => detail.events.iter().map(EventView::from).collect::<Vec<_>>(),
             actions => actions,
             refusal => refusal,
             note => note,
@@ -294,7 +286,7 @@ async fn act(state: &State<AppState>, user: CurrentUser, id: &str, form: CsrfFor
         let page = render(state, &user, id, None, Some(message), &form.note).await?;
         Ok(Err((Status::UnprocessableEntity, page)))
     };
-    visible_finding(state, &user, id).await?;
+    visible_finding(&state.store, &user, id).await?;
     let Ok(action) = form.action.parse::<RectificationAction>() else {
         // Nothing was chosen, or a forged value: say so without echoing it.
         return refused("请选择要执行的操作".to_string()).await;

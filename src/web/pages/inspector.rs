@@ -26,11 +26,14 @@ use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 use crate::web::views::inspector::{inspector_home, unit_open_findings};
 
+/// The inspector's unit list and visit form: templates as (name, source) pairs, embedded in the
+/// binary.
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("inspector/home.html", include_str!("../templates/inspector/home.html")),
     ("inspector/visit.html", include_str!("../templates/inspector/visit.html")),
 ];
 
+/// `/inspector`: the group's units, and recording a visit with its findings.
 pub fn routes() -> Vec<rocket::Route> {
     routes![home, visit_form, record_visit]
 }

@@ -20,12 +20,15 @@ use crate::web::state::AppState;
 use crate::web::views::ranking::{RankingRow, parse_kind, ranking_rows, ranking_view};
 use crate::web::views::unit_detail::unit_detail;
 
+/// The ranking, unit and evidence pages: templates as (name, source) pairs, embedded in the
+/// binary.
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("leader/rankings.html", include_str!("../templates/leader/rankings.html")),
     ("leader/unit.html", include_str!("../templates/leader/unit.html")),
     ("leader/evidence.html", include_str!("../templates/leader/evidence.html")),
 ];
 
+/// `/rankings` (page and CSV) and `/units/<code>`.
 pub fn routes() -> Vec<rocket::Route> {
     routes![rankings, rankings_csv, unit_page]
 }

@@ -4,9 +4,6 @@
 //! own entry. Also each unit's probe history (the availability chart) and the notices that
 //! named it.
 
-use std::collections::BTreeMap;
-
-use chrono::{Datelike, Utc};
 use minijinja::context;
 use rocket::form::FromForm;
 use rocket::http::ContentType;
@@ -18,15 +15,19 @@ use serde::Serialize;
 
 use super::findings::local_time;
 use crate::csrf_protected;
-use crate::model::{CityClock, Role};
+use crate::model::Role;
 use crate::notify::{self, NotifyError, PdfOptions, PublishOptions, day_zh, render, status_zh};
 use crate::store::{Notice, NoticeUnit};
 use crate::web::access::unit_code;
+use crate::web::actions::notices::{add_unit as add_unit_to, remove_unit as remove_unit_from, retitle};
 use crate::web::csrf::CsrfForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
+use crate::web::views::notices::{Availability, NoticeList, availability, notice_list, unit_notices};
 
+/// The notice list, notice, portal and availability pages: templates as (name, source) pairs,
+/// embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("notices/list.html", include_str!("../templates/notices/list.html")),
     ("notices/notice.html", include_str!("../templates/notices/notice.html")),
@@ -34,6 +35,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("notices/probes.html", include_str!("../templates/notices/probes.html")),
 ];
 
+/// Rectification notices from draft to acknowledgement (`/notices`, `/office/notices`,
+/// `/portal/notices`) and a unit's availability page.
 pub fn routes() -> Vec<rocket::Route> {
     routes![
         list,
@@ -85,16 +88,6 @@ struct Row {
     created_at: String,
 }
 
-#[derive(Serialize, Default)]
-struct Quarter {
-    quarter: String,
-    notices: usize,
-    units: usize,
-    findings: usize,
-    on_time: usize,
-    overdue: usize,
-}
-
 #[get("/notices")]
 async fn list(
     state: &State<AppState>,
@@ -102,20 +95,7 @@ async fn list(
     flash: Option<FlashMessage<'_>>,
 ) -> Result<RawHtml<String>, WebError> {
     require_office_or_leader(&user)?;
-    let notices = state.store.notices().await?;
-    let mut quarters: BTreeMap<String, Quarter> = BTreeMap::new();
-    for notice in notices.iter().filter(|n| n.status == "published") {
-        let at = CityClock::default().local(notice.published_at.unwrap_or(notice.created_at));
-        let label = format!("{} 年第 {} 季度", at.year(), at.month0() / 3 + 1);
-        let (named, on_time, overdue) = state.store.notice_rectification(notice).await?;
-        let q =
-            quarters.entry(label.clone()).or_insert_with(|| Quarter { quarter: label, ..Quarter::default() });
-        q.notices += 1;
-        q.units += notice.units.len();
-        q.findings += named;
-        q.on_time += on_time;
-        q.overdue += overdue;
-    }
+    let NoticeList { notices, quarters, cycles } = notice_list(&state.store).await?;
     let rows: Vec<Row> = notices
         .iter()
         .map(|n| Row {
@@ -129,8 +109,6 @@ async fn list(
             created_at: local_time(n.created_at),
         })
         .collect();
-    let cycles: Vec<String> = state.store.cycles().await?.into_iter().rev().map(|c| c.cycle).collect();
-    let quarters: Vec<Quarter> = quarters.into_values().rev().collect();
     let office = user.account.role == Role::Office;
     state.templates.page("notices/list.html", &user, flash, context! { rows, quarters, cycles, office })
 }
@@ -163,25 +141,6 @@ async fn draft(
 
 async fn load(state: &AppState, key: &str) -> Result<Notice, WebError> {
     state.store.notice(key).await?.ok_or(WebError::NotFound)
-}
-
-/// Saves an edit of a draft (its title or its units; the sections stay) and goes back to the
-/// notice with `done` as the message, or with the store's refusal (a notice no longer a draft).
-async fn save_draft(
-    state: &AppState,
-    notice: &Notice,
-    title: &str,
-    units: &[NoticeUnit],
-    user: &CurrentUser,
-    done: String,
-) -> Result<Flash<Redirect>, WebError> {
-    let result = state
-        .store
-        .update_notice_draft(&notice.id, title, &notice.sections, units, &user.account.username)
-        .await
-        .map(|()| done)
-        .map_err(NotifyError::from);
-    outcome(&href(notice), result)
 }
 
 #[derive(Serialize)]
@@ -265,11 +224,7 @@ async fn edit(
 ) -> Result<Flash<Redirect>, WebError> {
     user.require_office()?;
     let notice = load(state, key).await?;
-    let title = form.title.trim();
-    if title.is_empty() {
-        return outcome(&href(&notice), Err(NotifyError::BadInput("标题不能为空".into())));
-    }
-    save_draft(state, &notice, title, &notice.units, &user, "标题已修改".to_string()).await
+    outcome(&href(&notice), retitle(&state.store, &user, &notice, &form.title).await)
 }
 
 #[derive(FromForm)]
@@ -292,10 +247,7 @@ async fn remove_unit(
 ) -> Result<Flash<Redirect>, WebError> {
     user.require_office()?;
     let notice = load(state, key).await?;
-    let units: Vec<NoticeUnit> =
-        notice.units.iter().filter(|u| u.unit != form.unit.trim()).cloned().collect();
-    save_draft(state, &notice, &notice.title, &units, &user, format!("已将 {} 移出通报", form.unit.trim()))
-        .await
+    outcome(&href(&notice), remove_unit_from(&state.store, &user, &notice, &form.unit).await)
 }
 
 #[post("/office/notices/<key>/add", data = "<form>")]
@@ -308,29 +260,7 @@ async fn add_unit(
     user.require_office()?;
     let notice = load(state, key).await?;
     let code = unit_code(form.unit.trim())?;
-    let note = form.note.trim();
-    if note.is_empty() {
-        return outcome(&href(&notice), Err(NotifyError::BadInput("补充列入的单位须填写理由".into())));
-    }
-    let Some(unit) = state.store.unit(&code).await? else {
-        return outcome(&href(&notice), Err(NotifyError::BadInput(format!("未找到代码为 {code} 的单位"))));
-    };
-    if notice.units.iter().any(|u| u.unit == code.as_str()) {
-        return outcome(&href(&notice), Err(NotifyError::BadInput(format!("{} 已在通报中", unit.name))));
-    }
-    let findings = notify::named_findings(&state.store, &notice.cycle, code.as_str()).await?;
-    let mut units = notice.units.clone();
-    units.push(NoticeUnit {
-        unit: code.to_string(),
-        name: unit.name.clone(),
-        reasons: vec![note.to_string()],
-        findings,
-        deadline: notice.deadline,
-        added_note: Some(note.to_string()),
-        acknowledged_at: None,
-        acknowledged_by: None,
-    });
-    save_draft(state, &notice, &notice.title, &units, &user, format!("已将 {} 列入通报", unit.name)).await
+    outcome(&href(&notice), add_unit_to(&state.store, &user, &notice, &code, &form.note).await)
 }
 
 #[derive(FromForm)]
@@ -422,9 +352,7 @@ async fn portal(
     flash: Option<FlashMessage<'_>>,
 ) -> Result<RawHtml<String>, WebError> {
     let unit = user.own_unit()?.to_string();
-    let notices: Vec<PortalNotice> = state
-        .store
-        .notices_for_unit(&unit)
+    let notices: Vec<PortalNotice> = unit_notices(&state.store, &unit)
         .await?
         .into_iter()
         .filter_map(|n| {
@@ -480,8 +408,7 @@ async fn probes(
     let code = unit_code(code)?;
     user.ensure_view_unit(&state.store, &code).await?;
     let unit = state.store.unit(&code).await?.ok_or(WebError::NotFound)?;
-    let since = Utc::now() - chrono::Duration::days(30);
-    let history = state.store.probe_history(code.as_str(), since, CityClock::default().zone()).await?;
+    let Availability { days: history, notices } = availability(&state.store, &code).await?;
     const HEIGHT: u32 = 120;
     let bars: Vec<Bar> = history
         .iter()
@@ -507,10 +434,7 @@ async fn probes(
             }
         })
         .collect();
-    let notices: Vec<serde_json::Value> = state
-        .store
-        .notices_for_unit(code.as_str())
-        .await?
+    let notices: Vec<serde_json::Value> = notices
         .iter()
         .map(|n| {
             let mine = n.units.iter().find(|u| u.unit == code.as_str());

@@ -6,21 +6,25 @@
 //! record naming the office user.
 
 mod accounts;
+mod annual_report;
 mod audit;
 mod cycles;
 mod groups;
 mod jobs;
 mod units;
 
+use crate::web::views::ranking::ranking_href;
 use chrono::{DateTime, Utc};
 use rocket::http::Status;
 use rocket::response::content::RawHtml;
 use rocket::response::{Flash, Redirect};
 
 use crate::model::{CityClock, OrgCode, Unit};
-use crate::store::{AuditEntry, Store};
+// Job pages record the start of a job on its own (`office/jobs.rs` imports it from here).
+use crate::web::actions::audit::record;
 use crate::web::error::WebError;
 
+/// The office's pages: templates as (name, source) pairs, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("office/units.html", include_str!("../templates/office/units.html")),
     ("office/accounts.html", include_str!("../templates/office/accounts.html")),
@@ -29,11 +33,21 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("office/job.html", include_str!("../templates/office/job.html")),
     ("office/cycles.html", include_str!("../templates/office/cycles.html")),
     ("office/audit.html", include_str!("../templates/office/audit.html")),
+    ("office/annual_report.html", include_str!("../templates/office/annual_report.html")),
 ];
 
+/// Every `/office/…` route, gathered from the submodules.
 pub fn routes() -> Vec<rocket::Route> {
-    [units::routes(), accounts::routes(), groups::routes(), jobs::routes(), cycles::routes(), audit::routes()]
-        .concat()
+    [
+        units::routes(),
+        accounts::routes(),
+        groups::routes(),
+        jobs::routes(),
+        cycles::routes(),
+        audit::routes(),
+        annual_report::routes(),
+    ]
+    .concat()
 }
 
 /// What a form post ends in: back to the page with a flash (post/redirect/get), or the page
@@ -61,12 +75,6 @@ fn local_time(at: DateTime<Utc>) -> String {
 /// Today in Beijing, the default "as of" day of crawls and assessments.
 fn today() -> String {
     CityClock::default().format_date(Utc::now())
-}
-
-/// The ranking page of one cycle (cycle ids are the office's own text: encoded).
-fn ranking_href(cycle: &str) -> String {
-    let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("cycle", cycle).finish();
-    format!("/rankings?{query}")
 }
 
 /// Unit codes as an office pastes them: one per line, or separated by commas (ASCII or
@@ -102,13 +110,6 @@ fn registered_units(all: &[Unit], codes: &[OrgCode]) -> Result<Vec<Unit>, String
     } else {
         Err(format!("以下单位未登记：{}", missing.join("、")))
     }
-}
-
-/// Writes an audit record on its own, for actions whose effect is not a store write of their
-/// own yet (starting a background job).
-async fn record(store: &Store, entry: AuditEntry) -> Result<(), WebError> {
-    store.transaction("记录操作日志", async |txn| entry.write_in(txn).await).await?;
-    Ok(())
 }
 
 #[cfg(test)]

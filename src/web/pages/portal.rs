@@ -22,9 +22,12 @@ use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
 
+/// The unit's self-assessment sheet: its template as a (name, source) pair, embedded in the
+/// binary.
 pub const TEMPLATES: &[(&str, &str)] =
     &[("portal/self_assessment.html", include_str!("../templates/portal/self_assessment.html"))];
 
+/// `/my`: the unit account's own page and its self-assessment.
 pub fn routes() -> Vec<rocket::Route> {
     routes![my_unit, sheet, submit]
 }

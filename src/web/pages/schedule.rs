@@ -13,15 +13,19 @@ use serde::Serialize;
 
 use super::findings::local_time;
 use crate::csrf_protected;
-use crate::schedule::{self, RunOptions, Schedule, Trigger};
+use crate::schedule::Schedule;
+use crate::web::actions::schedule::{run_now as start_job, save_schedule};
 use crate::web::csrf::CsrfForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
+use crate::web::views::schedule::{ScheduleOverview, schedule_overview};
 
+/// The schedule page's template as a (name, source) pair, embedded in the binary.
 pub const TEMPLATES: &[(&str, &str)] =
     &[("office/schedule.html", include_str!("../templates/office/schedule.html"))];
 
+/// `/office/schedule`: the crawl and assessment timetable, and running it now.
 pub fn routes() -> Vec<rocket::Route> {
     routes![page, save, run_now]
 }
@@ -54,10 +58,7 @@ async fn page(
     flash: Option<FlashMessage<'_>>,
 ) -> Result<RawHtml<String>, WebError> {
     user.require_office()?;
-    let text = match state.store.saved_schedule().await? {
-        Some(text) => text,
-        None => schedule::SHIPPED_SCHEDULE.to_string(),
-    };
+    let ScheduleOverview { text, runs, holder } = schedule_overview(&state.store).await?;
     let parsed = Schedule::parse(&text, "定时任务表");
     let now = Utc::now();
     let jobs: Vec<JobRow> = parsed
@@ -75,10 +76,7 @@ async fn page(
                 .collect()
         })
         .unwrap_or_default();
-    let runs: Vec<RunRow> = state
-        .store
-        .schedule_runs(None, 50)
-        .await?
+    let runs: Vec<RunRow> = runs
         .into_iter()
         .map(|r| RunRow {
             job: r.job,
@@ -91,7 +89,6 @@ async fn page(
             error: r.error.unwrap_or_default(),
         })
         .collect();
-    let holder = state.store.lease_holder(crate::store::SCHEDULER_LEASE).await?;
     state.templates.page(
         "office/schedule.html",
         &user,
@@ -117,10 +114,9 @@ async fn save(
 ) -> Result<Flash<Redirect>, WebError> {
     user.require_office()?;
     let text = form.text.replace("\r\n", "\n");
-    if let Err(error) = Schedule::parse(&text, "提交的定时任务表") {
-        return Ok(Flash::error(Redirect::to("/office/schedule"), error.to_string()));
+    if let Err(refused) = save_schedule(&state.store, &user, &text).await? {
+        return Ok(Flash::error(Redirect::to("/office/schedule"), refused.0));
     }
-    state.store.save_schedule(&text, &user.account.username).await?;
     Ok(Flash::success(Redirect::to("/office/schedule"), "定时任务表已保存，调度器将在下一次检查时按新表运行"))
 }
 
@@ -140,23 +136,10 @@ async fn run_now(
     form: CsrfForm<RunForm>,
 ) -> Result<Flash<Redirect>, WebError> {
     user.require_office()?;
-    let current =
-        schedule::current_schedule(&state.store).await.map_err(|e| WebError::BadRequest(e.to_string()))?;
-    let Some(job) = current.job(form.job.trim()).cloned() else {
-        return Ok(Flash::error(
-            Redirect::to("/office/schedule"),
-            format!("没有名为“{}”的任务", form.job.trim()),
-        ));
+    let name = match start_job(&state.store, &user, form.job.trim(), state.config.allow_private).await? {
+        Ok(name) => name,
+        Err(refused) => return Ok(Flash::error(Redirect::to("/office/schedule"), refused.0)),
     };
-    let mut options = RunOptions::new(schedule::instance_id(&format!("web:{}", user.account.username)));
-    options.allow_private = state.config.allow_private;
-    let store = state.store.clone();
-    let name = job.name.clone();
-    tokio::spawn(async move {
-        if let Err(error) = schedule::run_job(&store, &job, Utc::now(), Trigger::Manual, &options).await {
-            tracing::warn!("手动运行任务 {} 失败：{error}", job.name);
-        }
-    });
     Ok(Flash::success(
         Redirect::to("/office/schedule"),
         format!("任务 {name} 已开始运行，结果见下方运行记录"),

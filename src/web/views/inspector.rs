@@ -20,12 +20,17 @@ use crate::web::error::WebError;
 /// One of the group's units on the inspector's overview.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InspectorUnitRow {
+    /// The unit's credit code.
     pub code: String,
+    /// The unit's name.
     pub name: String,
     /// The unit's total in the current cycle, as the ranking stores it.
     pub score: Option<String>,
+    /// The unit's overall rank in the current cycle; none when unscored.
     pub rank: Option<u32>,
+    /// Flagged as a laggard (后进单位) in the current cycle.
     pub laggard: bool,
+    /// Findings on the unit that are not closed.
     pub open_findings: usize,
     /// The day of the unit's latest visit.
     pub last_visit: Option<String>,
@@ -34,7 +39,9 @@ pub struct InspectorUnitRow {
 /// One of the group's open findings, with its unit's name.
 #[derive(Debug, Clone)]
 pub struct GroupFinding {
+    /// The name of the unit the finding is about.
     pub unit_name: String,
+    /// The open finding.
     pub finding: Finding,
 }
 

@@ -21,8 +21,10 @@ const DEFAULT_POINTS: Decimal = Decimal::ONE_HUNDRED;
 /// plus what a reader needs that the row only has as an identifier.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RankingRow {
+    /// The stored ranked score, its fields flattened into the row.
     #[serde(flatten)]
     pub score: RankedScore,
+    /// The unit kind in Chinese.
     pub kind_label: &'static str,
     /// The unit claimed more in its self-assessment than was verified.
     pub over_claimed: bool,
@@ -41,20 +43,28 @@ impl From<RankedScore> for RankingRow {
 /// Counts and the average over a set of rows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RankingSummary {
+    /// Rows counted.
     pub units: usize,
+    /// Rows that passed: no veto and a total at or above the pass mark.
     pub passed: usize,
+    /// Rows that did not pass (vetoed ones included).
     pub failed: usize,
+    /// Rows a met veto item zeroed.
     pub vetoed: usize,
+    /// Rows flagged as laggards (后进单位) by at least one criterion.
     pub laggards: usize,
     /// Units whose website or catalogue could not be checked (未能核查).
     pub unchecked: usize,
     /// Mean total, to two decimal places; none without rows.
     pub average: Option<Decimal>,
+    /// The best total; none without rows.
     pub highest: Option<Decimal>,
+    /// The worst total; none without rows.
     pub lowest: Option<Decimal>,
 }
 
 impl RankingSummary {
+    /// Counts and averages `rows`; every figure is exact (Decimal), the average rounded to 2 places.
     pub fn of<'a>(rows: impl IntoIterator<Item = &'a RankedScore>) -> Self {
         let mut summary = RankingSummary {
             units: 0,
@@ -92,8 +102,11 @@ impl RankingSummary {
 /// One unit kind's standing in the whole cycle (the per-kind chart).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct KindSummary {
+    /// The kind summed up.
     pub kind: UnitKind,
+    /// The kind in Chinese.
     pub label: &'static str,
+    /// Its figures over the whole cycle, flattened into the object.
     #[serde(flatten)]
     pub summary: RankingSummary,
 }
@@ -101,8 +114,11 @@ pub struct KindSummary {
 /// A choice of the unit-kind filter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct KindOption {
+    /// The kind this choice filters on.
     pub kind: UnitKind,
+    /// The kind in Chinese.
     pub label: &'static str,
+    /// The filter currently applied.
     pub selected: bool,
 }
 
@@ -124,17 +140,21 @@ pub struct RankingView {
     pub cycles: Vec<CycleInfo>,
     /// The cycle shown: the one asked for, else the current one. None when nothing was assessed.
     pub cycle: Option<CycleInfo>,
+    /// The unit-kind filter applied; none for every kind.
     pub kind: Option<UnitKind>,
+    /// Only laggards are shown.
     pub laggards_only: bool,
+    /// Every unit kind as a filter choice, the applied one marked.
     pub kinds: Vec<KindOption>,
     /// The cycle's scale; none when nothing was assessed.
     pub scale: Option<ScoreScale>,
-    /// The shown rows (after the filters), best first.
+    /// Figures over the shown rows (after the filters).
     pub summary: RankingSummary,
     /// The whole cycle, whatever the filters.
     pub cycle_summary: RankingSummary,
     /// Every kind present in the cycle, whatever the filters.
     pub by_kind: Vec<KindSummary>,
+    /// The shown rows (after the filters), best first.
     pub rows: Vec<RankingRow>,
 }
 
@@ -266,6 +286,12 @@ async fn cycle_scale(store: &Store, cycle: &str, unit: &str) -> Result<ScoreScal
         .filter(|points: &Decimal| *points > Decimal::ZERO)
         .unwrap_or(DEFAULT_POINTS);
     Ok(ScoreScale { points, pass_mark: None })
+}
+
+/// The ranking page of one cycle (cycle ids are the office's own text: encoded).
+pub fn ranking_href(cycle: &str) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("cycle", cycle).finish();
+    format!("/rankings?{query}")
 }
 
 #[cfg(test)]

@@ -31,17 +31,27 @@ const MAX_DETAIL_CHARS: usize = 500;
 /// What the registry says about the unit.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct UnitFacts {
+    /// The unified social credit code (统一社会信用代码) the registry keys the unit by.
     pub code: String,
+    /// The unit's registered Chinese name.
     pub name: String,
+    /// The kind of body (department, institution, district, development zone…).
     pub kind: UnitKind,
+    /// `kind` in Chinese, for the page.
     pub kind_label: &'static str,
+    /// The credit code of the unit it reports to, if any.
     pub parent_code: Option<String>,
+    /// The parent's name; none when there is no parent or it is no longer registered.
     pub parent_name: Option<String>,
+    /// The website address as registered, shown as text (it may not be a valid link).
     pub website: Option<String>,
     /// The website as a link target: only an http(s) address is ever linked.
     pub website_link: Option<String>,
+    /// The address of the disclosure catalogue (政府信息公开目录) as registered.
     pub catalogue_url: Option<String>,
+    /// `catalogue_url` as a link target, under the same http(s)-only rule as `website_link`.
     pub catalogue_link: Option<String>,
+    /// Where notices are e-mailed; none: portal delivery only.
     pub email: Option<String>,
     /// The inspector group the unit is assigned to.
     pub group: Option<String>,
@@ -54,18 +64,23 @@ pub struct FindingView {
     pub id: Option<String>,
     /// The finding's own page.
     pub href: Option<String>,
+    /// The check id that produced it (e.g. `link.broken`).
     pub check: String,
     /// The check's Chinese title, for the vocabulary's checks.
     pub check_label: Option<&'static str>,
+    /// Who recorded it: a crawler, an inspector or the unit's self-assessment.
     pub source: Source,
+    /// When the problem was observed, UTC.
     pub observed_at: DateTime<Utc>,
     /// The observation day in Beijing.
     pub observed_day: String,
+    /// The page the finding is about, as recorded (crawled text: shown escaped).
     pub url: Option<String>,
     /// `url` when it is an http(s) address (anything else is shown as text, never linked).
     pub link: Option<String>,
     /// The current status; none when the cited finding is no longer stored.
     pub status: Option<FindingStatus>,
+    /// The day by which the unit must fix it, when one was set (by an inspector or a notice).
     pub rectify_by: Option<NaiveDate>,
     /// The evidence snippet (crawled text), cut to a readable length.
     pub snippet: Option<String>,
@@ -81,8 +96,11 @@ pub struct FindingView {
 /// One field of a finding's structured evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DetailField {
+    /// The evidence field's key as the check wrote it (e.g. `keyword`).
     pub key: String,
+    /// The key's Chinese name, or the key itself for a field this page has no name for.
     pub label: String,
+    /// The value as text (lists joined with 、), cut to a readable length.
     pub value: String,
 }
 
@@ -90,17 +108,24 @@ pub struct DetailField {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Evidence {
+    /// A finding, with its current status and evidence when it is still stored.
     Finding(Box<FindingView>),
     /// A count or a metric an expression read.
     Value {
+        /// The variable's name in the rule expression (a check id or a metric).
         name: String,
+        /// Its Chinese title, from the rule file.
         label: String,
+        /// The value the expression read at assessment time.
         value: Decimal,
+        /// Not measured: the rule file's declared default was used.
         defaulted: bool,
     },
     /// A self-assessment claim.
     Claim {
+        /// The self-assessment item's id, as in the rule file.
         item: String,
+        /// The points the unit claimed, before caps and verification.
         claimed: Decimal,
     },
 }
@@ -109,15 +134,25 @@ pub enum Evidence {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TreeKind {
+    /// The root: the whole rule set and the final base score.
     Assessment,
+    /// The group of veto items (单项否决).
     Vetoes,
+    /// One veto item whose condition was met (the engine lists only those).
     Veto,
+    /// The indicators excluded as not applicable (不适用) and where their points went.
     NotApplicable,
+    /// One assessment method (e.g. website inspection), with its weight.
     Component,
+    /// One scored indicator (指标).
     Indicator,
+    /// One deduction line under an indicator: what was found and what it cost.
     Deduction,
+    /// One self-assessed indicator: points claimed and points granted.
     SelfClaim,
+    /// The bonus group (加分项).
     Bonus,
+    /// One bonus line that earned points.
     BonusItem,
     /// Under an indicator: the evidence it depends on could not be collected (未能核查).
     Unchecked,
@@ -129,50 +164,75 @@ pub enum TreeKind {
 /// One node of the explanation tree, with what the page needs to show it at a glance.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TreeNode {
+    /// What the node stands for; decides which point fields are meaningful.
     pub kind: TreeKind,
+    /// The rule file's id for the item, or a fixed id for groups (e.g. `vetoes`).
     pub id: String,
+    /// The Chinese title from the rule file.
     pub label: String,
     /// A unique element id on the page, for the "lost points" list to link to.
     pub anchor: String,
+    /// Points at stake before any deduction.
     pub available: Option<Decimal>,
+    /// Points deducted here, as the engine recorded them (already capped).
     pub lost: Option<Decimal>,
+    /// Points earned here (bonus nodes only).
     pub gained: Option<Decimal>,
+    /// Points the node ends with, after deductions and caps.
     pub score: Option<Decimal>,
+    /// The cap that limited the node's points, when one did.
     pub cap: Option<Decimal>,
+    /// A component's weight in the total (e.g. 0.6).
     pub weight: Option<Decimal>,
+    /// On a self-claim node: the points the unit claimed.
     pub claimed: Option<Decimal>,
     /// Points this node cost the unit; zero for nodes that cannot lose points.
     pub points_lost: Decimal,
+    /// `points_lost` is above zero (a flag the template can test directly).
     pub has_lost: bool,
     /// A veto that was met (the unit scores zero).
     pub veto_met: bool,
     /// Shown expanded: it cost points or holds something that did. Full marks stay collapsed.
     pub open: bool,
+    /// The engine's explanations in Chinese: conditions, formulas, caps.
     pub notes: Vec<String>,
+    /// The findings, values and claims the node's points rest on.
     pub evidence: Vec<Evidence>,
+    /// Sub-nodes; inside a component, those that lost points first, the costliest first.
     pub children: Vec<TreeNode>,
 }
 
 /// The explanation of one score, stamped as the engine stamped it.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ExplanationView {
+    /// The rule set's id.
     pub rule_set: String,
+    /// The rule set's version as written in its file.
     pub version: String,
+    /// SHA-256 of the rule file's text (hex), to tell apart two edits with one version.
     pub hash: String,
+    /// The day (city clock) the unit was assessed as of.
     pub as_of: NaiveDate,
+    /// Things the reader should know that are not point changes, in Chinese.
     pub warnings: Vec<String>,
+    /// The tree's root (an `assessment` node).
     pub root: TreeNode,
 }
 
 /// An item that cost points, for the list at the top of the page.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LostItem {
+    /// The tree node's element id, for the link down to it.
     pub anchor: String,
     /// The assessment method (component) the item belongs to, if any.
     pub component: Option<String>,
+    /// The item's Chinese title.
     pub label: String,
+    /// Points the item cost; zero for a veto (a met veto zeroes the whole score).
     pub points_lost: Decimal,
+    /// Points the item had at stake.
     pub available: Option<Decimal>,
+    /// A veto item that was met, rather than an indicator that lost points.
     pub veto: bool,
     /// The item scored zero because evidence it depends on could not be collected (未能核查).
     pub unchecked: bool,
@@ -183,21 +243,28 @@ pub struct LostItem {
 /// A self-assessment claim beside what the rule set granted for the item.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ClaimView {
+    /// The self-assessment item's id, as in the rule file.
     pub item: String,
     /// The item's title, from the explanation tree.
     pub label: Option<String>,
+    /// The points the unit claimed.
     pub claimed: Decimal,
+    /// The points the rule set granted after caps and verification; none when the tree has no such item.
     pub granted: Option<Decimal>,
+    /// The item's points at stake, from the tree.
     pub available: Option<Decimal>,
     /// Claimed beyond what was granted.
     pub over_claimed: bool,
+    /// The unit's own remark on the claim.
     pub note: Option<String>,
+    /// When the claim was submitted, UTC.
     pub submitted_at: DateTime<Utc>,
 }
 
 /// Everything the unit page shows.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct UnitDetail {
+    /// The registry's facts about the unit.
     pub unit: UnitFacts,
     /// The cycle shown: the one asked for, else the current one; none before any assessment.
     pub cycle: Option<CycleInfo>,
@@ -205,11 +272,15 @@ pub struct UnitDetail {
     pub score: Option<RankingRow>,
     /// The unit's totals in every cycle of the shown cycle's rule set, oldest first.
     pub history: Vec<ScorePoint>,
+    /// Why the score is what it is; none when unscored or the stored tree cannot be read.
     pub explanation: Option<ExplanationView>,
+    /// The met vetoes and the items that lost points, for the list at the top.
     pub lost_items: Vec<LostItem>,
     /// Current findings (every status), newest first.
     pub findings: Vec<FindingView>,
+    /// The inspectors' recorded visits to the unit, newest first.
     pub visits: Vec<VisitRecord>,
+    /// The unit's self-assessment claims, each beside what was granted.
     pub claims: Vec<ClaimView>,
 }
 

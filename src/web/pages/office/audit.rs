@@ -7,10 +7,10 @@ use rocket::{State, get, routes};
 use serde::Serialize;
 
 use super::local_time;
-use crate::store::AuditRecord;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
+use crate::web::views::audit::{AuditFilter, audit_log};
 
 pub(super) fn routes() -> Vec<rocket::Route> {
     routes![audit]
@@ -18,10 +18,6 @@ pub(super) fn routes() -> Vec<rocket::Route> {
 
 /// How many entries the page shows.
 const SHOWN: usize = 200;
-/// How far back a filtered view looks: the store reads the newest entries only, so a filter
-/// is applied to this many of them.
-const FILTER_WINDOW: usize = 5_000;
-
 #[derive(Debug, Serialize)]
 struct AuditRow {
     at: String,
@@ -30,25 +26,6 @@ struct AuditRow {
     target: Option<String>,
     /// The detail as JSON text; shown escaped, never interpreted.
     detail: Option<String>,
-}
-
-#[derive(Debug, Default, Serialize)]
-struct Filter {
-    actor: String,
-    action: String,
-}
-
-impl Filter {
-    fn is_empty(&self) -> bool {
-        self.actor.is_empty() && self.action.is_empty()
-    }
-
-    /// The actor must match exactly; the action by prefix, so `accounts` finds every account
-    /// change and `accounts.create` only creations.
-    fn keeps(&self, record: &AuditRecord) -> bool {
-        (self.actor.is_empty() || record.actor == self.actor)
-            && (self.action.is_empty() || record.action.starts_with(&self.action))
-    }
 }
 
 fn detail_text(detail: &serde_json::Value) -> Option<String> {
@@ -68,18 +45,14 @@ async fn audit(
     action: Option<&str>,
 ) -> Result<RawHtml<String>, WebError> {
     user.require_office()?;
-    let filter = Filter {
+    let filter = AuditFilter {
         actor: actor.unwrap_or_default().trim().to_string(),
         action: action.unwrap_or_default().trim().to_string(),
     };
-    let window = if filter.is_empty() { SHOWN } else { FILTER_WINDOW };
-    let rows: Vec<AuditRow> = state
-        .store
-        .audit_entries(window)
+    let window = filter.window(SHOWN);
+    let rows: Vec<AuditRow> = audit_log(&state.store, &filter, SHOWN)
         .await?
         .into_iter()
-        .filter(|record| filter.keeps(record))
-        .take(SHOWN)
         .map(|record| AuditRow {
             at: local_time(record.at),
             detail: detail_text(&record.detail),
@@ -99,25 +72,6 @@ async fn audit(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn record(actor: &str, action: &str) -> AuditRecord {
-        AuditRecord {
-            at: chrono::Utc::now(),
-            actor: actor.into(),
-            action: action.into(),
-            target: None,
-            detail: serde_json::json!({}),
-        }
-    }
-
-    #[test]
-    fn filters_match_actor_exactly_and_action_by_prefix() {
-        let filter = Filter { actor: "office1".into(), action: "accounts".into() };
-        assert!(filter.keeps(&record("office1", "accounts.create")));
-        assert!(!filter.keeps(&record("office10", "accounts.create")));
-        assert!(!filter.keeps(&record("office1", "units.import")));
-        assert!(Filter::default().keeps(&record("anyone", "anything")));
-    }
 
     #[test]
     fn empty_details_are_left_out() {

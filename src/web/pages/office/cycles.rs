@@ -10,11 +10,12 @@ use serde::Serialize;
 use super::{Posted, done, local_time};
 use crate::csrf_protected;
 use crate::model::CityClock;
-use crate::store::AuditEntry;
+use crate::web::actions::cycles::set_current_cycle;
 use crate::web::csrf::CsrfForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
+use crate::web::views::ranking::cycles_and_choice;
 
 pub(super) fn routes() -> Vec<rocket::Route> {
     routes![cycles, set_current]
@@ -43,11 +44,9 @@ async fn cycles(
     flash: Option<FlashMessage<'_>>,
 ) -> Result<RawHtml<String>, WebError> {
     user.require_office()?;
-    let shown = state.store.current_cycle().await?.map(|c| c.cycle);
-    let rows: Vec<CycleRow> = state
-        .store
-        .cycles()
-        .await?
+    let (cycles, current) = cycles_and_choice(&state.store, None).await?;
+    let shown = current.map(|c| c.cycle);
+    let rows: Vec<CycleRow> = cycles
         .into_iter()
         .rev()
         .map(|c| CycleRow {
@@ -79,7 +78,6 @@ csrf_protected!(CurrentForm);
 async fn set_current(state: &State<AppState>, user: CurrentUser, form: CsrfForm<CurrentForm>) -> Posted {
     user.require_office()?;
     let cycle = form.cycle.trim();
-    let audit = AuditEntry::new(&user.account.username, "cycles.set_current").target(cycle.to_string());
-    state.store.set_current_cycle(cycle, audit).await?;
+    set_current_cycle(&state.store, &user, cycle).await?;
     done("/office/cycles", format!("已将 {cycle} 设为当前评估周期，排名页默认显示该周期"))
 }

@@ -1,48 +1,26 @@
 //! Inspector groups: which units each group looks after and who is in it. A unit belongs to at
 //! most one group; assigning it elsewhere moves it.
 
-use std::collections::{HashMap, HashSet};
-
 use minijinja::context;
 use rocket::form::FromForm;
 use rocket::request::FlashMessage;
 use rocket::response::content::RawHtml;
 use rocket::{State, get, post, routes};
-use serde::Serialize;
 
 use super::{Posted, done, failed, parse_codes};
 use crate::csrf_protected;
-use crate::store::{AssignmentError, AuditEntry};
+use crate::web::actions::groups::{assign_units, unassign_units};
 use crate::web::csrf::CsrfForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
+use crate::web::views::groups::groups_overview;
 
 pub(super) fn routes() -> Vec<rocket::Route> {
     routes![groups, assign, unassign]
 }
 
 const PAGE: &str = "/office/groups";
-
-#[derive(Debug, Serialize)]
-struct UnitRef {
-    code: String,
-    name: String,
-}
-
-#[derive(Debug, Serialize)]
-struct InspectorRef {
-    username: String,
-    display_name: Option<String>,
-    disabled: bool,
-}
-
-#[derive(Debug, Serialize)]
-struct GroupView {
-    name: String,
-    units: Vec<UnitRef>,
-    inspectors: Vec<InspectorRef>,
-}
 
 #[get("/office/groups")]
 async fn groups(
@@ -51,43 +29,12 @@ async fn groups(
     flash: Option<FlashMessage<'_>>,
 ) -> Result<RawHtml<String>, WebError> {
     user.require_office()?;
-    let units = state.store.units().await?;
-    let names: HashMap<String, String> = units.iter().map(|u| (u.code.to_string(), u.name.clone())).collect();
-    let mut assigned = HashSet::new();
-    let mut views = Vec::new();
-    for group in state.store.groups().await? {
-        let codes = state.store.group_units(&group.name).await?;
-        let inspectors = state.store.inspectors_in(&group.name).await?;
-        assigned.extend(codes.iter().map(ToString::to_string));
-        views.push(GroupView {
-            units: codes
-                .iter()
-                .map(|code| UnitRef {
-                    code: code.to_string(),
-                    name: names.get(code.as_str()).cloned().unwrap_or_default(),
-                })
-                .collect(),
-            inspectors: inspectors
-                .into_iter()
-                .map(|a| InspectorRef {
-                    username: a.username,
-                    display_name: a.display_name,
-                    disabled: a.disabled,
-                })
-                .collect(),
-            name: group.name,
-        });
-    }
-    let unassigned: Vec<UnitRef> = units
-        .iter()
-        .filter(|u| !assigned.contains(u.code.as_str()))
-        .map(|u| UnitRef { code: u.code.to_string(), name: u.name.clone() })
-        .collect();
+    let overview = groups_overview(&state.store).await?;
     state.templates.page(
         "office/groups.html",
         &user,
         flash,
-        context! { groups => views, unassigned => unassigned },
+        context! { groups => overview.groups, unassigned => overview.unassigned },
     )
 }
 
@@ -117,14 +64,9 @@ async fn assign(state: &State<AppState>, user: CurrentUser, form: CsrfForm<Assig
         Ok(codes) => codes,
         Err(message) => return failed(PAGE, message),
     };
-    let listed: Vec<String> = codes.iter().map(ToString::to_string).collect();
-    let audit = AuditEntry::new(&user.account.username, "groups.assign")
-        .target(group.to_string())
-        .detail(serde_json::json!({ "units": listed }));
-    let moved = match state.store.assign_units(group, &codes, audit).await {
+    let moved = match assign_units(&state.store, &user, group, &codes).await? {
         Ok(moved) => moved,
-        Err(AssignmentError::Store(error)) => return Err(error.into()),
-        Err(refusal) => return failed(PAGE, refusal.to_string()),
+        Err(refused) => return failed(PAGE, refused.0),
     };
     done(PAGE, format!("已将 {} 个单位分配给{group}（其中新分配或调入 {moved} 个）", codes.len()))
 }
@@ -137,9 +79,6 @@ async fn unassign(state: &State<AppState>, user: CurrentUser, form: CsrfForm<Una
         Ok(codes) => codes,
         Err(message) => return failed(PAGE, message),
     };
-    let listed: Vec<String> = codes.iter().map(ToString::to_string).collect();
-    let audit = AuditEntry::new(&user.account.username, "groups.unassign")
-        .detail(serde_json::json!({ "units": listed }));
-    let removed = state.store.unassign_units(&codes, audit).await?;
+    let removed = unassign_units(&state.store, &user, &codes).await?;
     done(PAGE, format!("已将 {removed} 个单位移出所在小组"))
 }

@@ -15,30 +15,27 @@ use rocket::serde::json::Json;
 use rocket::{State, get, post, routes};
 use serde::Serialize;
 
-use super::{Posted, failed, local_time, parse_codes, ranking_href, record, registered_units, today};
+use super::{Posted, failed, local_time, parse_codes, record, registered_units, today};
 use crate::assess::LaggardCriteria;
-use crate::crawl::catalogue::CatalogueProfile;
-use crate::crawl::profile::SiteProfile;
 use crate::csrf_protected;
-use crate::jobs::{self, AssessRequest, CatalogueCrawl, JobError, Progress, SiteCrawl};
+use crate::jobs::{self, AssessRequest};
 use crate::model::Unit;
 use crate::rules::RuleSet;
 use crate::rules::shipped;
-use crate::store::{AuditEntry, Store};
+use crate::store::AuditEntry;
+use crate::web::actions::jobs::{CrawlJob, Scope};
 use crate::web::csrf::CsrfForm;
 use crate::web::error::WebError;
-use crate::web::jobs::{CancelRefused, JobKind, JobLink, JobState, JobSummary, JobView};
+use crate::web::jobs::{CancelRefused, JobState, JobView};
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
+use crate::web::{actions, views};
 
 pub(super) fn routes() -> Vec<rocket::Route> {
     routes![jobs_page, job_page, job_status, start_crawl, start_assessment, cancel_job]
 }
 
 const PAGE: &str = "/office/jobs";
-
-/// How many per-unit errors a crawl summary lists before saying "and N more".
-const ERRORS_LISTED: usize = 20;
 
 /// A shipped rule set as the form offers it.
 #[derive(Debug, Serialize)]
@@ -123,7 +120,7 @@ async fn jobs_page(
 ) -> Result<RawHtml<String>, WebError> {
     user.require_office()?;
     let jobs: Vec<JobRow> = state.jobs.jobs().into_iter().map(JobRow::from).collect();
-    let units = state.store.units().await?.len();
+    let overview = views::jobs::overview(&state.store).await?;
     state.templates.page(
         "office/jobs.html",
         &user,
@@ -132,7 +129,8 @@ async fn jobs_page(
             jobs => jobs,
             rule_sets => rule_set_choices(),
             today => today(),
-            units => units,
+            units => overview.units,
+            cluster => overview.cluster,
             allow_private => state.config.allow_private,
         },
     )
@@ -164,32 +162,6 @@ fn as_of_day(raw: &str) -> Result<NaiveDate, String> {
         return NaiveDate::parse_from_str(&today(), "%Y-%m-%d").map_err(|e| e.to_string());
     }
     NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| format!("日期“{raw}”无效，应为 YYYY-MM-DD"))
-}
-
-/// Which side of a unit a crawl checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, rocket::FromFormField)]
-enum Scope {
-    Both,
-    Site,
-    Catalogue,
-}
-
-impl Scope {
-    fn label(self) -> &'static str {
-        match self {
-            Scope::Both => "网站与公开目录",
-            Scope::Site => "网站",
-            Scope::Catalogue => "公开目录",
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Scope::Both => "both",
-            Scope::Site => "site",
-            Scope::Catalogue => "catalogue",
-        }
-    }
 }
 
 #[derive(FromForm)]
@@ -230,16 +202,15 @@ fn started(id: u64) -> Posted {
 }
 
 /// The units a crawl covers, or why it cannot run.
-async fn crawl_units(store: &Store, codes: &str) -> Result<Vec<Unit>, Result<String, WebError>> {
-    let all = store.units().await.map_err(|e| Err(e.into()))?;
+fn crawl_units(all: Vec<Unit>, codes: &str) -> Result<Vec<Unit>, String> {
     if all.is_empty() {
-        return Err(Ok("还没有登记任何单位，请先在“单位”页导入单位名录".to_string()));
+        return Err("还没有登记任何单位，请先在“单位”页导入单位名录".to_string());
     }
-    let codes = parse_codes(codes).map_err(Ok)?;
+    let codes = parse_codes(codes)?;
     if codes.is_empty() {
         return Ok(all);
     }
-    registered_units(&all, &codes).map_err(Ok)
+    registered_units(&all, &codes)
 }
 
 #[post("/office/jobs/crawl", data = "<form>")]
@@ -249,10 +220,9 @@ async fn start_crawl(state: &State<AppState>, user: CurrentUser, form: CsrfForm<
         Ok(day) => day,
         Err(message) => return failed(PAGE, message),
     };
-    let units = match crawl_units(&state.store, &form.units).await {
+    let units = match crawl_units(views::jobs::registered_units(&state.store).await?, &form.units) {
         Ok(units) => units,
-        Err(Ok(message)) => return failed(PAGE, message),
-        Err(Err(error)) => return Err(error),
+        Err(message) => return failed(PAGE, message),
     };
     let everyone = form.units.trim().is_empty();
     let scope = form.scope;
@@ -282,20 +252,8 @@ async fn start_crawl(state: &State<AppState>, user: CurrentUser, form: CsrfForm<
         }),
     );
     let request = CrawlJob { scope, units, day, observed_at, allow_private: state.config.allow_private };
-    let progress = Progress::default();
-    let (watcher, canceller) = (progress.clone(), progress.clone());
-    let store = state.store.clone();
-    let started_job = state.jobs.start_cancellable(
-        JobKind::Crawl,
-        title,
-        user.account.username.clone(),
-        move || serde_json::to_value(watcher.snapshot()).unwrap_or_default(),
-        move || canceller.cancel(),
-        move |id| async move {
-            let audit = with_job(audit, id);
-            finish(&progress, run_crawl(&store, audit, request, &progress).await)
-        },
-    );
+    let started_job =
+        actions::jobs::start_crawl(&state.jobs, &state.store, title, &user.account.username, audit, request);
     match started_job {
         Ok(id) => started(id),
         Err(busy) => failed(PAGE, busy.to_string()),
@@ -322,7 +280,7 @@ async fn start_assessment(state: &State<AppState>, user: CurrentUser, form: Csrf
         Ok(cycle) => cycle,
         Err(message) => return failed(PAGE, message),
     };
-    if state.store.units().await?.is_empty() {
+    if views::jobs::registered_units(&state.store).await?.is_empty() {
         return failed(PAGE, "还没有登记任何单位，请先在“单位”页导入单位名录");
     }
     let actor = user.account.username.clone();
@@ -342,19 +300,8 @@ async fn start_assessment(state: &State<AppState>, user: CurrentUser, form: Csrf
         save: true,
     };
     let make_current = form.make_current;
-    let progress = Progress::default();
-    let watcher = progress.clone();
-    let store = state.store.clone();
-    let started_job = state.jobs.start(
-        JobKind::Assess,
-        title,
-        actor,
-        move || serde_json::to_value(watcher.snapshot()).unwrap_or_default(),
-        move |id| async move {
-            let audit = with_job(audit, id);
-            finish(&progress, run_assessment(&store, audit, request, make_current, &progress).await)
-        },
-    );
+    let started_job =
+        actions::jobs::start_assessment(&state.jobs, &state.store, title, audit, request, make_current);
     match started_job {
         Ok(id) => started(id),
         Err(busy) => failed(PAGE, busy.to_string()),
@@ -410,168 +357,10 @@ fn cycle_name(raw: &str, rule_set_id: &str, day: NaiveDate) -> Result<String, St
     Ok(cycle.to_string())
 }
 
-/// Adds the job's id to a start record's detail, so the log ties the record to the job page.
-fn with_job(mut audit: AuditEntry, id: u64) -> AuditEntry {
-    if let serde_json::Value::Object(map) = &mut audit.detail {
-        map.insert("job".into(), serde_json::json!(id));
-    }
-    audit
-}
-
-/// Records the outcome in the progress as well, so the snapshot says how the job ended.
-fn finish(progress: &Progress, outcome: Result<JobSummary, String>) -> Result<JobSummary, String> {
-    match &outcome {
-        Ok(summary) if summary.cancelled => progress.cancelled(),
-        Ok(_) => progress.finish(),
-        Err(message) => progress.fail(message.clone()),
-    }
-    outcome
-}
-
-/// A crawl as the form asked for it.
-struct CrawlJob {
-    scope: Scope,
-    units: Vec<Unit>,
-    day: NaiveDate,
-    observed_at: chrono::DateTime<chrono::Utc>,
-    allow_private: bool,
-}
-
-async fn run_crawl(
-    store: &Store,
-    audit: AuditEntry,
-    job: CrawlJob,
-    progress: &Progress,
-) -> Result<JobSummary, String> {
-    record(store, audit).await.map_err(|e| e.to_string())?;
-    let mut summary = JobSummary::default();
-    let mut data = serde_json::Map::new();
-    if matches!(job.scope, Scope::Both | Scope::Site) {
-        let profile = SiteProfile::builtin().map_err(|e| e.to_string())?;
-        let request = SiteCrawl {
-            profile,
-            units: job.units.clone(),
-            day: job.day,
-            observed_at: job.observed_at,
-            allow_private: job.allow_private,
-        };
-        let report =
-            jobs::crawl_sites(store, request, progress).await.map_err(|e: JobError| e.to_string())?;
-        let s = &report.summary;
-        if s.cancelled {
-            summary.cancelled = true;
-            summary.lines.push(format!(
-                "网站检查已取消：{} 个单位中 {} 个已完成并保存（可访问 {}），抓取页面 {} 个，发现问题 {} 条；\
-                 未完成的单位未写入任何结果，保留原有结果",
-                report.crawled.len(),
-                s.written,
-                s.reachable,
-                s.pages,
-                s.findings
-            ));
-        } else {
-            summary.lines.push(format!(
-                "检查网站 {} 个（可访问 {}，未登记网站 {}），抓取页面 {} 个，发现问题 {} 条",
-                s.sites, s.reachable, s.without_website, s.pages, s.findings
-            ));
-        }
-        list_errors(&mut summary.lines, s.errors.iter().map(|e| (&e.unit, &e.error)), "网站");
-        data.insert("site".into(), serde_json::to_value(s).unwrap_or_default());
-    }
-    if summary.cancelled && job.scope == Scope::Both {
-        summary.lines.push("公开目录检查因任务取消未进行".to_string());
-    } else if matches!(job.scope, Scope::Both | Scope::Catalogue) {
-        let profile = CatalogueProfile::builtin().map_err(|e| e.to_string())?;
-        let request = CatalogueCrawl {
-            profile,
-            units: job.units,
-            day: job.day,
-            observed_at: job.observed_at,
-            allow_private: job.allow_private,
-        };
-        let report =
-            jobs::crawl_catalogues(store, request, progress).await.map_err(|e: JobError| e.to_string())?;
-        let s = &report.summary;
-        if s.cancelled {
-            summary.cancelled = true;
-            summary.lines.push(format!(
-                "公开目录检查已取消：{} 个单位中 {} 个已完成并保存（可访问 {}），读取条目 {} 条，发现问题 {} 条；\
-                 未完成的单位未写入任何结果，保留原有条目和结果",
-                s.units, s.written, s.reachable, s.entries, s.findings
-            ));
-        } else if s.run.is_some() {
-            summary.lines.push(format!(
-                "检查公开目录 {} 个（可访问 {}），抓取页面 {} 个，读取条目 {} 条，发现问题 {} 条",
-                s.units, s.reachable, s.pages, s.entries, s.findings
-            ));
-        } else {
-            summary.lines.push("所选单位都没有登记公开目录地址，未检查公开目录".to_string());
-        }
-        list_errors(&mut summary.lines, s.errors.iter().map(|e| (&e.unit, &e.error)), "公开目录");
-        data.insert("catalogue".into(), serde_json::to_value(s).unwrap_or_default());
-    }
-    if !summary.cancelled {
-        summary
-            .links
-            .push(JobLink { href: format!("{PAGE}#assess"), label: "用新的检查结果评分".into() });
-    }
-    summary.data = serde_json::Value::Object(data);
-    Ok(summary)
-}
-
-fn list_errors<'a>(
-    lines: &mut Vec<String>,
-    errors: impl ExactSizeIterator<Item = (&'a String, &'a String)>,
-    what: &str,
-) {
-    let count = errors.len();
-    for (unit, error) in errors.take(ERRORS_LISTED) {
-        lines.push(format!("单位 {unit} 的{what}检查出错：{error}"));
-    }
-    if count > ERRORS_LISTED {
-        lines.push(format!("另有 {} 个单位的{what}检查出错，未一一列出", count - ERRORS_LISTED));
-    }
-}
-
-async fn run_assessment(
-    store: &Store,
-    audit: AuditEntry,
-    request: AssessRequest,
-    make_current: bool,
-    progress: &Progress,
-) -> Result<JobSummary, String> {
-    record(store, audit).await.map_err(|e| e.to_string())?;
-    let actor = request.actor.clone();
-    let outcome = jobs::assess(store, request, progress).await.map_err(|e: JobError| e.to_string())?;
-    let mut summary = JobSummary {
-        lines: vec![outcome.summary_zh()],
-        links: vec![
-            JobLink {
-                href: ranking_href(&outcome.cycle),
-                label: format!("查看周期 {} 的排名", outcome.cycle),
-            },
-            JobLink { href: "/office/cycles".into(), label: "评估周期".into() },
-        ],
-        data: serde_json::to_value(&outcome).unwrap_or_default(),
-        cancelled: false,
-    };
-    if let Some(previous) = &outcome.previous_cycle {
-        summary.lines.push(format!("名次变化与上一周期 {previous} 相比"));
-    }
-    if make_current {
-        let audit = AuditEntry::new(actor, "cycles.set_current").target(outcome.cycle.clone());
-        store
-            .set_current_cycle(&outcome.cycle, audit)
-            .await
-            .map_err(|e| format!("评分已保存，但未能设为当前周期：{e}"))?;
-        summary.lines.push(format!("已将周期 {} 设为当前周期", outcome.cycle));
-    }
-    Ok(summary)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::web::jobs::{JobKind, JobSummary};
 
     #[test]
     fn every_shipped_rule_set_loads() {
