@@ -27,12 +27,18 @@ pub struct Page {
     /// The URLs that redirected, in order, starting with the one requested. Empty when the first
     /// answer was not a redirect.
     pub redirects: Vec<Url>,
+    /// The final answer's HTTP status; a status of 400 or more is a page, not an error.
     pub status: u16,
+    /// The `Content-Type` header as sent, if any.
     pub content_type: Option<String>,
+    /// The `Last-Modified` header as sent, if any, unparsed.
     pub last_modified: Option<String>,
     /// The body as text. Empty when the content is not text (PDF, images…): such bodies are not
     /// read at all.
     pub body: String,
+    /// The body's bytes, kept only by [`Fetcher::fetch_document`] (issue #17: a report may be a
+    /// PDF attachment, which `body` never holds). Empty otherwise.
+    pub raw: Vec<u8>,
     /// The encoding the body was decoded with (`None` when the body was not read).
     pub encoding: Option<&'static str>,
     /// The body was longer than the size cap; `body` holds its beginning only.
@@ -42,10 +48,12 @@ pub struct Page {
 }
 
 impl Page {
+    /// A 2xx status.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
 
+    /// The content type says HTML, or is missing (then the body is treated as HTML).
     pub fn is_html(&self) -> bool {
         self.content_type.as_deref().is_none_or(|t| t.to_ascii_lowercase().contains("html"))
     }
@@ -80,6 +88,7 @@ struct Exchange {
 }
 
 impl Fetcher {
+    /// A fetcher with its own politeness limits (per host and in all) from `config`.
     pub fn new(config: FetchConfig) -> Result<Self, BuildError> {
         let politeness = Arc::new(Politeness::for_config(&config));
         Self::build(config, politeness)
@@ -141,6 +150,7 @@ impl Fetcher {
         }
     }
 
+    /// The settings it was built with.
     pub fn config(&self) -> &FetchConfig {
         &self.inner.config
     }
@@ -153,6 +163,16 @@ impl Fetcher {
     /// every retry, every `Retry-After` wait and politeness wait, and the body. A slow redirect
     /// chain therefore fails like one slow page does (issue #11).
     pub async fn fetch(&self, url: &Url) -> Result<Page, FetchError> {
+        self.fetch_as(url, false).await
+    }
+
+    /// [`Fetcher::fetch`], keeping the body's bytes in [`Page::raw`] whatever its type (within
+    /// the same size cap and deadline): the annual report check reads PDF attachments.
+    pub async fn fetch_document(&self, url: &Url) -> Result<Page, FetchError> {
+        self.fetch_as(url, true).await
+    }
+
+    async fn fetch_as(&self, url: &Url, keep_raw: bool) -> Result<Page, FetchError> {
         let config = &self.inner.config;
         let deadline = Instant::now() + config.total_timeout();
         let mut current = self.check_target(url)?;
@@ -180,7 +200,7 @@ impl Fetcher {
                 current = self.check_target(&next)?;
                 continue;
             }
-            return self.read_page(exchange, current, redirects, elapsed).await;
+            return self.read_page(exchange, current, redirects, elapsed, keep_raw).await;
         }
     }
 
@@ -261,6 +281,7 @@ impl Fetcher {
         url: Url,
         redirects: Vec<Url>,
         elapsed: Duration,
+        keep_raw: bool,
     ) -> Result<Page, FetchError> {
         let Exchange { mut response, _ticket, deadline, started } = exchange;
         let headers = response.headers();
@@ -275,11 +296,13 @@ impl Fetcher {
             content_type,
             last_modified,
             body: String::new(),
+            raw: Vec::new(),
             encoding: None,
             truncated: false,
             elapsed,
         };
-        if page.content_type.as_deref().is_none_or(is_textual) {
+        let textual = page.content_type.as_deref().is_none_or(is_textual);
+        if textual || keep_raw {
             let cap = self.inner.config.max_body_bytes;
             let read = tokio::time::timeout_at(deadline, read_capped(&mut response, cap)).await;
             let (bytes, full) = match read {
@@ -291,9 +314,14 @@ impl Fetcher {
             page.truncated = full && declared_length != Some(cap as u64);
             let declared = page.content_type.as_deref().and_then(charset_label);
             let tld = page.url.domain().and_then(|d| d.rsplit('.').next()).map(str::as_bytes);
-            let decoded = decode_page(&bytes, Hints { declared, html: true, tld });
-            page.body = decoded.text;
-            page.encoding = Some(decoded.encoding.name());
+            if textual {
+                let decoded = decode_page(&bytes, Hints { declared, html: true, tld });
+                page.body = decoded.text;
+                page.encoding = Some(decoded.encoding.name());
+            }
+            if keep_raw {
+                page.raw = bytes;
+            }
         }
         page.elapsed += started.elapsed();
         Ok(page)

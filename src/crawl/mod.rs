@@ -20,6 +20,7 @@ pub mod nesting;
 pub mod parse_pool;
 pub mod politeness;
 pub mod profile;
+pub mod report;
 pub mod same_site;
 pub mod site;
 

@@ -30,30 +30,47 @@ use crate::model::{Finding, Metric, OrgCode, Unit};
 /// Live counters for a progress display; updated while sites are crawled.
 #[derive(Debug, Default)]
 pub struct CrawlProgress {
+    /// Sites whose crawl has finished, reachable or not.
     pub sites_done: AtomicUsize,
+    /// Pages fetched so far, over all sites.
     pub pages: AtomicUsize,
+    /// Findings recorded so far, over all sites.
     pub findings: AtomicUsize,
 }
 
 /// Everything a crawl shares: fetchers, the profile, the lexicon and the day.
 #[derive(Debug, Clone)]
 pub struct CrawlEnv {
+    /// Fetches as a visitor does; shared by every site so per-host limits hold across them.
     pub fetcher: Fetcher,
     /// Fetches as a search engine does, for the cloaking check (`None` when disabled).
     pub spider: Option<Fetcher>,
+    /// The crawl profile: columns, cadences, limits.
     pub profile: Arc<SiteProfile>,
+    /// The spam lexicon and injection shapes, compiled once per crawl.
     pub matcher: Arc<SpamMatcher>,
+    /// The day freshness is judged against (a calendar day on the city clock).
     pub as_of: NaiveDate,
+    /// The instant every finding and metric of this crawl is stamped with, UTC.
     pub observed_at: DateTime<Utc>,
+    /// The annual report template (`crawlers/annual-report.toml`, issue #17).
+    pub report: Arc<super::report::ReportTemplate>,
+    /// The annual reports read in this crawl, for the city-wide near-duplicate check.
+    pub reports: Arc<super::report::Registry>,
 }
 
 /// The environment could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum EnvError {
+    /// The fetcher could not be built from the profile's fetch settings.
     #[error(transparent)]
     Fetcher(#[from] BuildError),
+    /// The spam lexicon could not be compiled.
     #[error("违规词库无法使用：{0}")]
     Lexicon(#[from] aho_corasick::BuildError),
+    /// The annual report template (`crawlers/annual-report.toml`) could not be loaded.
+    #[error(transparent)]
+    Template(#[from] super::report::TemplateError),
 }
 
 impl CrawlEnv {
@@ -75,7 +92,9 @@ impl CrawlEnv {
             None
         };
         let matcher = Arc::new(SpamMatcher::new(&profile.spam)?);
-        Ok(Self { fetcher, spider, profile: Arc::new(profile), matcher, as_of, observed_at })
+        let report = Arc::new(super::report::ReportTemplate::builtin()?);
+        let reports = Arc::default();
+        Ok(Self { fetcher, spider, profile: Arc::new(profile), matcher, as_of, observed_at, report, reports })
     }
 
     fn rules(&self) -> HiddenRules {
@@ -89,9 +108,13 @@ impl CrawlEnv {
 /// What crawling one site produced.
 #[derive(Debug, Clone)]
 pub struct SiteOutcome {
+    /// The unit whose site was crawled.
     pub unit: OrgCode,
+    /// Problems found on the site.
     pub findings: Vec<Finding>,
+    /// Measurements, e.g. `home.days_since_update`, that rule sets read by name.
     pub metrics: Vec<Metric>,
+    /// Pages fetched from the site.
     pub pages: usize,
     /// The home page answered.
     pub reachable: bool,
@@ -307,6 +330,8 @@ struct SiteCrawl<'a> {
     broken: Vec<Finding>,
     /// Link texts and titles that may announce the annual report.
     report_texts: Vec<String>,
+    /// Links whose text may announce the annual report, with their targets (to read it).
+    report_links: Vec<(String, Url)>,
     external: HashSet<Url>,
     pages: usize,
     /// When the site's budget (`site_budget_secs`) runs out: no fetch starts after it, and a
@@ -376,6 +401,7 @@ impl<'a> SiteCrawl<'a> {
             injections: Default::default(),
             broken: Vec::new(),
             report_texts: Vec::new(),
+            report_links: Vec::new(),
             external: HashSet::new(),
             pages: 1,
             deadline,
@@ -398,6 +424,7 @@ impl<'a> SiteCrawl<'a> {
         for link in &page.links {
             if patterns.iter().any(|p| link.text.contains(p.as_str())) {
                 self.report_texts.push(link.text.clone());
+                self.report_links.push((link.text.clone(), canonical(&link.url)));
             }
             let admission = match self.frontier.as_mut() {
                 Some(frontier) => frontier.push(&link.url, depth + 1),
@@ -766,6 +793,22 @@ impl<'a> SiteCrawl<'a> {
             self.report_texts.iter().map(String::as_str),
             capped,
         ));
+        if self.env.profile.annual_report.read_report {
+            let links: Vec<(String, Url)> =
+                self.report_links.iter().filter(|(_, url)| self.on_site(url)).cloned().collect();
+            let env = self.env;
+            let fetch = checks::annual::ReportFetch {
+                fetcher: &env.fetcher,
+                deadline: self.deadline,
+                template: &env.report,
+                registry: &env.reports,
+            };
+            let read = checks::annual::read_report(ctx, fetch, &links).await;
+            progress.pages.fetch_add(read.pages, Ordering::Relaxed);
+            self.pages += read.pages;
+            self.timed_out |= read.timed_out;
+            findings.extend(read.findings);
+        }
         findings.extend(self.check_interaction(progress).await);
         self.note_flattening(&mut findings);
         if !self.flattened.is_empty() {

@@ -17,13 +17,17 @@ const PASSWORD_CHARS: usize = 16;
 /// A demo account with its password in clear, for the command line to print once.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DemoAccount {
+    /// The sign-in name, fixed (e.g. `demo-office`).
     pub username: String,
+    /// The account's role; the demo makes one account per role.
     pub role: Role,
+    /// The generated password, 16 characters; printed once, never stored in clear.
     pub password: String,
     /// The unit of the `unit` account.
     pub unit: Option<OrgCode>,
     /// The group of the `inspector` account.
     pub group: Option<String>,
+    /// The person's name the dashboard greets.
     pub display_name: String,
 }
 

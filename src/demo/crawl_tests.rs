@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::plan::{Availability, Era, Spam, UnitState};
+use super::plan::{Availability, Era, ReportDefect, Spam, UnitState};
 use super::sites::{DemoSites, World, emptied_column};
 use super::{CURRENT_AS_OF, EARLIER_AS_OF, city, new_plan, pipeline};
 use crate::crawl::Fetcher;
@@ -19,7 +19,7 @@ use crate::model::check::{
     CATALOGUE_CLASS_MISSING, CATALOGUE_INDEX_DUPLICATE, CATALOGUE_INDEX_INVALID, CATALOGUE_METADATA_MISSING,
     CATALOGUE_STALE, CATALOGUE_UNCHECKED, CATALOGUE_UNREACHABLE, COLUMN_EMPTY, COLUMN_MISSING, COLUMN_STALE,
     CONTENT_SPAM, HOME_STALE, IDENTITY_MISSING, INTERACTION_UNANSWERED, LINK_BROKEN, REPORT_ANNUAL_MISSING,
-    SITE_UNCHECKED, SITE_UNREACHABLE,
+    REPORT_SECTION_MISSING, REPORT_TABLE_INCONSISTENT, SITE_UNCHECKED, SITE_UNREACHABLE,
 };
 use crate::model::{Finding, Unit};
 
@@ -60,6 +60,8 @@ fn expected_site(state: &UnitState, columns: &[ColumnSpec]) -> BTreeSet<&'static
         (CONTENT_SPAM.id, site.spam.is_some()),
         (IDENTITY_MISSING.id, !site.missing_identity.is_empty()),
         (REPORT_ANNUAL_MISSING.id, site.no_annual_report),
+        (REPORT_SECTION_MISSING.id, site.report_defect == Some(ReportDefect::SectionMissing)),
+        (REPORT_TABLE_INCONSISTENT.id, site.report_defect == Some(ReportDefect::TableInconsistent)),
         (INTERACTION_UNANSWERED.id, site.unanswered > 0),
     ]
     .into_iter()

@@ -74,26 +74,37 @@ const fn date(year: i32, month: u32, day: u32) -> NaiveDate {
 /// The demo could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
+    /// The database already holds units (their count); the demo never mixes with real data.
     #[error("演示城市须建在空数据库中，而该数据库已登记 {0} 个单位；请另选一个数据库目录")]
     StoreNotEmpty(usize),
+    /// The shipped registry could not be read or rewritten to the demo servers.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// A demo website server could not bind its loopback address.
     #[error(transparent)]
     Bind(#[from] BindError),
+    /// A shipped rule set failed to parse: its path and the parser's message.
     #[error("内置规则集 {0} 无法使用：{1}")]
     Rules(String, String),
+    /// A shipped crawl profile failed to load, or the demo notice could not be drafted.
     #[error("抓取配置无法使用：{0}")]
     Crawl(String),
+    /// A demo account could not be created; the store's message.
     #[error("演示账号无法创建：{0}")]
     Account(String),
+    /// The current cycle could not be set; the store's message.
     #[error("无法设置当前评估周期：{0}")]
     Cycle(String),
+    /// Units could not be assigned to an inspector group; the store's message.
     #[error("检查小组无法分配单位：{0}")]
     Assignment(String),
+    /// The city has no unit for inspectors to visit.
     #[error(transparent)]
     Inspection(#[from] NothingToInspect),
+    /// A crawl or assessment job failed.
     #[error(transparent)]
     Job(#[from] JobError),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -101,12 +112,19 @@ pub enum DemoError {
 /// How much the demo city holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct DemoCounts {
+    /// Units registered and served.
     pub units: usize,
+    /// What the previous quarter's crawl found.
     pub earlier_crawl: CrawlCounts,
+    /// What the current quarter's crawl found.
     pub current_crawl: CrawlCounts,
+    /// Inspectors' visits recorded.
     pub visits: usize,
+    /// Findings those visits recorded.
     pub inspector_findings: usize,
+    /// Units that submitted a self-assessment.
     pub self_assessed_units: usize,
+    /// Self-assessment claims, over all units.
     pub claims: usize,
     /// Responses the demo servers had written when the build finished.
     pub pages_served: u64,
@@ -116,16 +134,20 @@ pub struct DemoCounts {
 /// dropping it stops the websites.
 #[derive(Debug)]
 pub struct DemoCity {
+    /// The running websites; dropping them stops the demo sites.
     pub sites: DemoSites,
+    /// One account per role, with its generated password.
     pub accounts: Vec<DemoAccount>,
     /// Oldest first.
     pub cycles: Vec<DemoCycle>,
     /// The cycle marked current for the dashboard.
     pub current_cycle: String,
+    /// How much the city holds, for the summary the command prints.
     pub counts: DemoCounts,
 }
 
 impl DemoCity {
+    /// The demo account of `role`, if the demo made one.
     pub fn account(&self, role: Role) -> Option<&DemoAccount> {
         self.accounts.iter().find(|a| a.role == role)
     }

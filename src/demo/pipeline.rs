@@ -30,26 +30,42 @@ const TIMEOUT_SECS: u64 = 3;
 /// What one crawl of the city found.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct CrawlCounts {
+    /// Units whose website was crawled.
     pub sites: usize,
+    /// Of those, sites whose home page answered.
     pub reachable_sites: usize,
+    /// Website pages fetched.
     pub site_pages: usize,
+    /// Findings the website crawl recorded.
     pub site_findings: usize,
+    /// Units whose disclosure catalogue was crawled.
     pub catalogues: usize,
+    /// Catalogue pages fetched.
     pub catalogue_pages: usize,
+    /// Catalogue entries read.
     pub catalogue_entries: usize,
+    /// Findings the catalogue crawl recorded.
     pub catalogue_findings: usize,
 }
 
 /// One assessment cycle the demo made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DemoCycle {
+    /// The cycle's id, `RULESET-DATE` (rule set id and as-of day).
     pub cycle: String,
+    /// The rule set's id.
     pub rule_set_id: String,
+    /// The rule set's Chinese title.
     pub rule_set_title: String,
+    /// The day scored as of.
     pub as_of: NaiveDate,
+    /// Units scored.
     pub units: usize,
+    /// Units that passed (no veto, total at or above the pass mark).
     pub passed: usize,
+    /// Units a veto item zeroed.
     pub vetoed: usize,
+    /// Units flagged as laggards.
     pub laggards: usize,
     /// The cycle of the same rule set this one's rank changes are measured against.
     pub previous_cycle: Option<String>,

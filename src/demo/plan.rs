@@ -83,6 +83,15 @@ impl Spam {
     ];
 }
 
+/// A planned defect of a linked annual report, each found by one check of the template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReportDefect {
+    /// The section on problems and improvements is left out (`report.section_missing`).
+    SectionMissing,
+    /// The request table does not add up (`report.table_inconsistent`).
+    TableInconsistent,
+}
+
 /// Problems of one website. Counts refer to the unit kind's required columns and the profile's
 /// identity items, in profile order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -100,6 +109,8 @@ pub(crate) struct SiteDefects {
     /// Indices into the profile's identity items left out of the footer.
     pub missing_identity: Vec<usize>,
     pub no_annual_report: bool,
+    /// What is wrong inside the annual report the site links (issue #17).
+    pub report_defect: Option<ReportDefect>,
     /// Consultation messages older than the limit still marked unanswered.
     pub unanswered: usize,
 }
@@ -339,6 +350,16 @@ fn plan_current(
             states[unit].site.broken_links = rng.gen_range(1..=3);
             states[unit].site.missing_identity = vec![rng.gen_range(0..identity_items.max(1))];
         }
+    }
+
+    // Three linked reports with a defect inside, chosen without the generator so that the
+    // draws above and the earlier era stay as they were.
+    let report_units: Vec<usize> =
+        answering.iter().copied().filter(|&u| !states[u].site.no_annual_report).take(3).collect();
+    let defects =
+        [ReportDefect::SectionMissing, ReportDefect::TableInconsistent, ReportDefect::SectionMissing];
+    for (unit, defect) in report_units.into_iter().zip(defects) {
+        states[unit].site.report_defect = Some(defect);
     }
 }
 

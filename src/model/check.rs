@@ -95,6 +95,39 @@ pub const REPORT_ANNUAL_MISSING: Check = Check {
     test: "site_checks::last_years_annual_report_is_due_after_the_deadline_only",
 };
 
+/// `report.section_missing`: the annual report lacks a section or table of the national
+/// template (issue #17).
+pub const REPORT_SECTION_MISSING: Check = Check {
+    id: "report.section_missing",
+    title_zh: "年度报告缺少规定格式的章节或表格",
+    profile: "crawlers/annual-report.toml [sections]",
+    test: "crawl::report::tests::a_report_missing_a_section_names_it",
+};
+
+/// `report.table_inconsistent`: the annual report's table numbers do not add up.
+pub const REPORT_TABLE_INCONSISTENT: Check = Check {
+    id: "report.table_inconsistent",
+    title_zh: "年度报告表格数据不能自洽",
+    profile: "crawlers/annual-report.toml [tables]",
+    test: "crawl::report::tests::a_request_table_that_does_not_add_up_quotes_both_sides",
+};
+
+/// `report.stale_copy`: the annual report is last year's republished, or another unit's.
+pub const REPORT_STALE_COPY: Check = Check {
+    id: "report.stale_copy",
+    title_zh: "年度报告沿用往年内容或与其他单位雷同",
+    profile: "crawlers/annual-report.toml [copying]",
+    test: "crawl::report::tests::last_years_report_republished_is_a_stale_copy",
+};
+
+/// `report.late`: the annual report's page shows a publication date after the deadline.
+pub const REPORT_LATE: Check = Check {
+    id: "report.late",
+    title_zh: "年度报告逾期发布",
+    profile: "crawlers/site.toml [annual_report.deadlines]",
+    test: "crawl::report::tests::a_report_published_after_the_deadline_is_late",
+};
+
 /// `interaction.unanswered`: a consultation message has had no reply beyond the limit.
 pub const INTERACTION_UNANSWERED: Check = Check {
     id: "interaction.unanswered",
@@ -181,6 +214,10 @@ pub const CHECKS: &[Check] = &[
     CONTENT_SPAM,
     IDENTITY_MISSING,
     REPORT_ANNUAL_MISSING,
+    REPORT_SECTION_MISSING,
+    REPORT_TABLE_INCONSISTENT,
+    REPORT_STALE_COPY,
+    REPORT_LATE,
     INTERACTION_UNANSWERED,
     CATALOGUE_UNREACHABLE,
     CATALOGUE_CLASS_MISSING,

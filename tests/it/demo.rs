@@ -63,6 +63,7 @@ async fn the_demo_city_has_the_reference_shape_a_spread_of_problems_and_an_accou
     check_findings(&store).await;
     check_cycles(&store, &city).await;
     check_accounts(&store, &city).await;
+    check_annual_report(&store).await;
 
     let refused = demo::build(&store, &Progress::default()).await;
     assert!(matches!(refused, Err(demo::DemoError::StoreNotEmpty(268))), "a second build must be refused");
@@ -71,6 +72,21 @@ async fn the_demo_city_has_the_reference_shape_a_spread_of_problems_and_an_accou
     city.sites.stop();
     assert!(stops_answering(address).await, "the demo servers stop with their handle");
     store.close().await;
+}
+
+/// The city's own annual report for 2026 (issue #17): every section of the national format,
+/// the whole registry crawled and assessed in both eras' cycles.
+async fn check_annual_report(store: &Store) {
+    let figures = store.annual_figures(2026).await.expect("figures");
+    let template = gongkai::crawl::report::ReportTemplate::builtin().expect("template");
+    let draft = gongkai::notify::annual::draft(&figures, &template);
+    let value = |key: &str| draft.figure(key).map(|f| f.value);
+    assert_eq!(draft.sections.len(), 6);
+    assert_eq!(value("units.total"), Some(268));
+    assert_eq!(value("site_units"), Some(268));
+    assert_eq!(value("units_assessed"), Some(268));
+    assert_eq!(value("cycles"), Some(3));
+    assert!(value("units_visited").is_some_and(|n| n >= 25), "{figures:?}");
 }
 
 async fn check_units(store: &Store, city: &DemoCity) {
@@ -106,6 +122,12 @@ async fn check_findings(store: &Store) {
     for check in EXPECTED_CHECKS {
         assert!(by_check.contains_key(check), "no {check} finding; found {by_check:?}");
     }
+    // Annual reports (issue #17): every unit's is its own, three carry a planned defect.
+    assert!(!by_check.contains_key("report.stale_copy"), "{by_check:?}");
+    let units_with = |check: &str| {
+        findings.iter().filter(|f| f.check == check).map(|f| f.unit.as_str()).collect::<BTreeSet<_>>().len()
+    };
+    assert_eq!([units_with("report.section_missing"), units_with("report.table_inconsistent")], [2, 1]);
     // Most units are healthy: the crawler found nothing at most of them.
     let crawled_with_findings: BTreeSet<&str> =
         findings.iter().filter(|f| f.source == Source::Crawler).map(|f| f.unit.as_str()).collect();

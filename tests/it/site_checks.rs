@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use gongkai::crawl::profile::SiteProfile;
+use gongkai::crawl::report::sample::SampleReport;
 use gongkai::crawl::site::{CrawlEnv, CrawlProgress, SiteOutcome, crawl_site, crawl_units};
 use gongkai::model::{Finding, OrgCode, Unit, UnitKind};
 use tokio::net::TcpListener;
@@ -151,10 +152,9 @@ fn healthy(kind: UnitKind) -> Site {
         &ago(2)[5..]
     );
     site.set("/", html(home));
-    site.set(
-        "/report/2025.html",
-        html(format!("<title>{NAME}2025年政府信息公开工作年度报告</title><p>报告正文</p>")),
-    );
+    // A complete report, its narrative varied by kind so that two healthy sites are not copies.
+    let variant = UnitKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+    site.set("/report/2025.html", html(SampleReport::complete_variant(NAME, 2025, variant).html()));
     site.set(
         "/hd/",
         html(format!(
@@ -576,12 +576,16 @@ async fn one_hostile_site_does_not_stop_the_others() {
         }
     });
     let good = Server::start(healthy(UnitKind::Department)).await;
+    // The second healthy site files its own report (the same one twice would be a copy).
+    let mut other_site = healthy(UnitKind::Department);
+    other_site.set("/report/2025.html", html(SampleReport::complete_variant(NAME, 2025, 5).html()));
+    let other = Server::start(other_site).await;
     let mut profile = test_profile();
     profile.fetch.total_timeout_secs = 2;
     profile.max_concurrent_sites = 2;
     let env = env_at(profile, as_of());
     let mut units = Vec::new();
-    for (n, website) in [format!("http://{silent_addr}/"), good.url(), good.url()].into_iter().enumerate() {
+    for (n, website) in [format!("http://{silent_addr}/"), good.url(), other.url()].into_iter().enumerate() {
         let mut u = unit(UnitKind::Department, &website);
         u.code = OrgCode::parse(&credit_code(n as u32 + 1)).expect("code");
         units.push(u);
@@ -617,6 +621,7 @@ async fn crawl_records_findings_that_the_findings_command_lists() {
     let mut bad_site = healthy(UnitKind::Department);
     bad_site.edit("/", "网站标识码：4501000001", "");
     bad_site.set("/c0/2.html", status(404));
+    bad_site.set("/report/2025.html", html(SampleReport::complete_variant(NAME, 2025, 5).html()));
     let bad = Server::start(bad_site).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("surrealkv://{}", dir.path().join("db").display());

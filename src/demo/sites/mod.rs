@@ -11,6 +11,7 @@
 
 mod catalogue;
 mod http;
+mod report;
 mod website;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -219,7 +220,9 @@ impl std::fmt::Debug for DemoSites {
 #[derive(Debug, thiserror::Error)]
 #[error("无法在 {address} 上启动演示网站：{source}")]
 pub struct BindError {
+    /// The loopback address that could not be bound, or which site (第 N 个演示网站) failed.
     pub address: String,
+    /// Why binding failed.
     #[source]
     pub source: std::io::Error,
 }
@@ -272,10 +275,12 @@ impl DemoSites {
         self.world.served.load(Ordering::Relaxed)
     }
 
+    /// How many sites are served, one per unit.
     pub fn len(&self) -> usize {
         self.addresses.len()
     }
 
+    /// No site is served.
     pub fn is_empty(&self) -> bool {
         self.addresses.is_empty()
     }

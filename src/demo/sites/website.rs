@@ -389,13 +389,9 @@ impl SiteView<'_> {
         self.document(&format!("留言详情 - {}", self.shown_name()), "", &body)
     }
 
+    /// The unit's complete report for `year`, its narrative its own, its planned defect applied.
     fn report(&self, year: i32) -> String {
-        let title = format!("{}{year}年政府信息公开工作年度报告", self.unit.name);
-        let body = format!(
-            "<h2>{title}</h2><p>本报告根据《中华人民共和国政府信息公开条例》要求编制，内容包括总体情况、\
-             主动公开政府信息情况、收到和处理政府信息公开申请情况、存在的主要问题及改进情况等。</p>"
-        );
-        self.document(&title, "", &body)
+        super::report::unit_report(&self.unit.name, year, self.index, self.state.site.report_defect).html()
     }
 
     fn about(&self) -> String {
