@@ -1,7 +1,9 @@
 //! Benchmark: one full assessment of a province-sized registry (default 14,000 units) under the
 //! national rule set — scoring and ranking in memory, then saving the cycle to an embedded store.
 //!
-//! `cargo run --example bench_assess -- [UNITS] [DB_DIR]`
+//! `cargo run --example bench_assess -- [UNITS] [DB_DIR | ws://HOST:PORT]`
+//! With a `ws://` address the cycle is saved to that SurrealDB server (user and password from
+//! `GONGKAI_DB_USER` / `GONGKAI_DB_PASS`), to compare a server with the embedded store.
 //! Prints wall times per phase and the process's peak resident memory.
 
 use std::collections::{BTreeMap, HashMap};
@@ -102,7 +104,16 @@ async fn main() -> anyhow::Result<()> {
         .map(|s| Ok((s.unit.code.to_string(), serde_json::to_string(&s.score.explanation)?)))
         .collect::<Result<HashMap<String, String>, serde_json::Error>>()?;
 
-    let store = Store::connect(&StoreConfig::new(format!("surrealkv://{db_dir}"))).await?;
+    let config = if db_dir.starts_with("ws://") {
+        StoreConfig {
+            url: db_dir.clone(),
+            username: std::env::var("GONGKAI_DB_USER").ok(),
+            password: std::env::var("GONGKAI_DB_PASS").ok(),
+        }
+    } else {
+        StoreConfig::new(format!("surrealkv://{db_dir}"))
+    };
+    let store = Store::connect(&config).await?;
     let save_started = Instant::now();
     let record = CycleRecord {
         cycle: "bench".into(),

@@ -8,102 +8,18 @@
 //! politeness (minimum gap, sites at a time) is lifted to measure the crawler itself; pass
 //! `polite` to keep the shipped settings. Prints pages per second, wall time and peak memory.
 
-use std::net::{Ipv4Addr, SocketAddr};
+#[path = "support/loopback_sites.rs"]
+mod loopback_sites;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use gongkai::crawl::Fetcher;
 use gongkai::crawl::checks::CheckContext;
 use gongkai::crawl::profile::SiteProfile;
 use gongkai::crawl::site::{CrawlEnv, CrawlProgress, crawl_units, probe};
-use gongkai::model::{Unit, UnitKind, synthetic_credit_code};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
-
-const COLUMNS: [&str; 9] = [
-    "政务动态",
-    "通知公告",
-    "政策文件",
-    "规划计划",
-    "人事信息",
-    "部门动态",
-    "政策解读",
-    "办事指南",
-    "互动交流",
-];
-const ARTICLES_PER_COLUMN: usize = 4; // 1 home + 9 columns + 36 articles + 4 extra pages = 50
-
-fn page(path: &str, site: usize) -> String {
-    let body = if path == "/" {
-        let mut links: String = COLUMNS
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                format!("<li><a href=\"/col/{i}\">{name}</a> <span>2026-11-{:02}</span></li>", 20 - i)
-            })
-            .collect();
-        links
-            .push_str(&(0..4).map(|i| format!("<a href=\"/about/{i}\">关于我们{i}</a>")).collect::<String>());
-        format!(
-            "<h1>南宁市第{site}局</h1><ul>{links}</ul><div class=footer>主办单位：南宁市第{site}局 \
-             网站标识码4501000{site:03} 桂ICP备12345号 桂公网安备45010002000{site:03}号 \
-             <a href=\"http://bszs.conac.cn/\"><img alt=\"党政机关\"></a></div>"
-        )
-    } else if let Some(column) = path.strip_prefix("/col/") {
-        let items: String = (0..ARTICLES_PER_COLUMN)
-            .map(|a| format!("<li><a href=\"/a/{column}-{a}\">第{a}条信息</a> [2026-11-{:02}]</li>", 25 - a))
-            .collect();
-        format!(
-            "<h1>{}</h1><ul>{items}</ul>",
-            COLUMNS.get(column.parse::<usize>().unwrap_or(0)).unwrap_or(&"")
-        )
-    } else {
-        format!("<h1>正文 {path}</h1><p>{}</p><a href=\"/\">首页</a>", "政务公开内容。".repeat(200))
-    };
-    format!(
-        "<!doctype html><html><head><meta charset=utf-8><title>南宁市第{site}局</title></head><body>{body}</body></html>"
-    )
-}
-
-/// A minimal keep-alive HTTP/1.1 server for one site.
-async fn serve(listener: TcpListener, site: usize, served: Arc<AtomicU64>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
-        let served = served.clone();
-        tokio::spawn(async move {
-            let (read, mut write) = stream.into_split();
-            let mut reader = BufReader::new(read);
-            loop {
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).await.unwrap_or(0) == 0 {
-                    return;
-                }
-                let mut header = String::new();
-                loop {
-                    header.clear();
-                    if reader.read_line(&mut header).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    if header == "\r\n" {
-                        break;
-                    }
-                }
-                let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let body = page(&path, site);
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                );
-                if write.write_all(response.as_bytes()).await.is_err() {
-                    return;
-                }
-                served.fetch_add(1, Ordering::Relaxed);
-            }
-        });
-    }
-}
 
 fn peak_rss_mib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -118,22 +34,8 @@ async fn main() -> anyhow::Result<()> {
     let sites: usize = std::env::args().nth(1).map_or(Ok(200), |a| a.parse())?;
     let polite = std::env::args().nth(2).as_deref() == Some("polite");
     let served = Arc::new(AtomicU64::new(0));
-    let mut units = Vec::with_capacity(sites);
-    for i in 0..sites {
-        let ip = Ipv4Addr::new(127, 0, 1 + (i / 250) as u8, 1 + (i % 250) as u8);
-        let listener = TcpListener::bind(SocketAddr::from((ip, 0))).await?;
-        let address = listener.local_addr()?;
-        tokio::spawn(serve(listener, i, served.clone()));
-        units.push(Unit {
-            code: synthetic_credit_code("450100", i as u32 + 1)?,
-            name: format!("南宁市第{i}局"),
-            kind: UnitKind::Department,
-            parent_code: None,
-            website: Some(format!("http://{address}/")),
-            catalogue_url: None,
-            email: None,
-        });
-    }
+    let units =
+        loopback_sites::start_sites(sites, 1, served.clone(), Duration::ZERO, loopback_sites::FULL).await?;
 
     let mut profile = SiteProfile::builtin()?;
     if !polite {

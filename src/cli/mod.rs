@@ -13,10 +13,12 @@ mod findings;
 mod notices;
 mod output;
 mod progress;
+mod report;
 mod schedule;
 mod self_assess;
 mod units;
 mod visits;
+mod worker;
 
 use std::path::PathBuf;
 
@@ -27,6 +29,7 @@ pub use output::Format;
 use crate::model::UnitKind;
 use crate::store::{Store, StoreConfig};
 
+/// The whole command line: the database to use and the command to run on it.
 #[derive(Debug, Parser)]
 #[command(
     name = "gongkai",
@@ -39,12 +42,15 @@ catalogues, records special inspectors' visits, scores exactly by rule sets kept
 ranks units and flags laggards for a formal notification."
 )]
 pub struct Cli {
+    /// Which database every command opens.
     #[command(flatten)]
     pub db: DbArgs,
+    /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// How to reach the database: `--db`, `--db-user`, `--db-pass` (global, also from the environment).
 #[derive(Debug, Args)]
 pub struct DbArgs {
     /// 数据库地址 Database URL: surrealkv://PATH (embedded, default), mem:// or ws://HOST:PORT
@@ -58,6 +64,7 @@ pub struct DbArgs {
     pub pass: Option<String>,
 }
 
+/// The top-level commands; each variant's doc comment is its `--help` line.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// 单位名录：导入、列出、查看 — the units registry
@@ -83,6 +90,7 @@ pub enum Command {
         /// 只检查网站或只检查公开目录（缺省两者都查）Only one side (default: both)
         #[arg(long, value_enum)]
         only: Option<catalogue::CrawlSide>,
+        /// 输出格式（缺省：终端上为表格，管道中为 JSON）Output format (default: a table on a terminal, JSON when piped)
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
@@ -100,6 +108,7 @@ pub enum Command {
         /// 网站检查配置文件 Crawl profile file
         #[arg(long)]
         profile: Option<PathBuf>,
+        /// 输出格式（缺省：终端上为表格，管道中为 JSON）Output format (default: a table on a terminal, JSON when piped)
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
@@ -114,6 +123,7 @@ pub enum Command {
         /// 也列出已被新一轮抓取取代的问题 Also findings that a newer crawl replaced
         #[arg(long)]
         all: bool,
+        /// 输出格式（缺省：终端上为表格，管道中为 JSON）Output format (default: a table on a terminal, JSON when piped)
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
@@ -146,6 +156,7 @@ pub enum Command {
         /// 只试算，不保存 Compute and show, save nothing
         #[arg(long)]
         dry_run: bool,
+        /// 输出格式（缺省：终端上为表格，管道中为 JSON）Output format (default: a table on a terminal, JSON when piped)
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
@@ -160,6 +171,7 @@ pub enum Command {
         /// 只看后进单位 Only laggards
         #[arg(long)]
         laggards: bool,
+        /// 输出格式（缺省：终端上为表格，管道中为 JSON）Output format (default: a table on a terminal, JSON when piped)
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
@@ -183,6 +195,18 @@ pub enum Command {
     /// 通报：起草、审批、发布、查看 — notifications (通报)
     #[command(subcommand)]
     Notices(notices::NoticesCommand),
+    /// 报告：本市政府信息公开工作年度报告草稿 — reports the office drafts (the annual report)
+    #[command(subcommand)]
+    Report(report::ReportCommand),
+    /// 检查进程：领取排队的网站检查并执行（多台机器共用一个数据库服务器）— a crawler worker
+    /// taking queued crawls by lease, for several machines sharing one database server
+    Worker(worker::WorkerArgs),
+    /// 检查进程与排队检查的进度 — the workers and the progress of queued crawls
+    Workers {
+        /// 输出格式（缺省：终端上为表格，管道中为 JSON）Output format (default: a table on a terminal, JSON when piped)
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
 }
 
 /// Where the dashboard listens.
@@ -198,6 +222,7 @@ pub struct ServeArgs {
     /// loopback and private addresses
     #[arg(long)]
     pub allow_private: bool,
+    /// Who the dashboard trusts for client addresses, and its public address.
     #[command(flatten)]
     pub security: backup::SecurityArgs,
     /// 定时任务表（缺省为看板中保存的或内置的 crawlers/schedule.toml）Schedule file
@@ -232,12 +257,14 @@ pub struct DemoArgs {
     pub port: u16,
 }
 
+/// `gongkai units …`: the units registry.
 #[derive(Debug, Subcommand)]
 pub enum UnitsCommand {
     /// 从 CSV 导入单位（全部成功或全部不导入）Import units from CSV, all or nothing
     Import {
         /// CSV 文件（UTF-8 或 GBK），表头 code,name,kind,parent_code,website,catalogue_url,email
         file: PathBuf,
+        /// 输出格式（缺省：终端上为表格，管道中为 JSON）Output format (default: a table on a terminal, JSON when piped)
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
@@ -249,17 +276,21 @@ pub enum UnitsCommand {
         /// 只列出该上级单位的下级 Only subordinates of this unit
         #[arg(long)]
         parent: Option<String>,
+        /// 输出格式（缺省：终端上为表格，管道中为 JSON）Output format (default: a table on a terminal, JSON when piped)
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
     /// 查看一个单位及其下级单位 Show one unit and its subordinates
     Show {
+        /// 单位代码（统一社会信用代码）Unit code (unified social credit code)
         code: String,
+        /// 输出格式（缺省：终端上为表格，管道中为 JSON）Output format (default: a table on a terminal, JSON when piped)
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
 }
 
+/// `gongkai visits …`: special inspectors' visit sheets.
 #[derive(Debug, Subcommand)]
 pub enum VisitsCommand {
     /// 从 CSV 导入检查记录及发现的问题（全部成功或全部不导入）Import visits and their findings, all or nothing
@@ -269,22 +300,26 @@ pub enum VisitsCommand {
         /// 按该规则集校验 field.* 检查项 Check field.* ids against this rule set
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// 输出格式（缺省：终端上为表格，管道中为 JSON）Output format (default: a table on a terminal, JSON when piped)
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
 }
 
+/// `gongkai self-assess …`: units' self-assessment claims.
 #[derive(Debug, Subcommand)]
 pub enum SelfAssessCommand {
     /// 从 CSV 导入单位自评（全部成功或全部不导入）Import self-assessment claims, all or nothing
     Import {
         /// CSV 文件（UTF-8 或 GBK），表头 unit,item,claimed,note[,submitted_at]
         file: PathBuf,
+        /// 输出格式（缺省：终端上为表格，管道中为 JSON）Output format (default: a table on a terminal, JSON when piped)
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
 }
 
+/// `gongkai catalogue …`: the crawled disclosure-catalogue entries.
 #[derive(Debug, Subcommand)]
 pub enum CatalogueCommand {
     /// 列出一个单位的公开目录条目 List one unit's catalogue entries
@@ -295,6 +330,7 @@ pub enum CatalogueCommand {
         /// 只列出该类目 Only this class (e.g. 政策法规)
         #[arg(long)]
         class: Option<String>,
+        /// 输出格式（缺省：终端上为表格，管道中为 JSON）Output format (default: a table on a terminal, JSON when piped)
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
@@ -308,11 +344,13 @@ pub enum CatalogueCommand {
         /// 最多返回条数 At most this many entries
         #[arg(long, default_value_t = 100)]
         limit: usize,
+        /// 输出格式（缺省：终端上为表格，管道中为 JSON）Output format (default: a table on a terminal, JSON when piped)
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
 }
 
+/// `gongkai accounts …`: sign-in accounts for the dashboard.
 #[derive(Debug, Subcommand)]
 pub enum AccountsCommand {
     /// 创建账号，密码从标准输入读取 Create an account; the password is read from stdin
@@ -326,6 +364,7 @@ pub enum AccountsCommand {
         /// 特邀监察员所在小组 The group of an inspector
         #[arg(long)]
         group: Option<String>,
+        /// 登录名 Sign-in name
         #[arg(long)]
         username: String,
         /// 姓名 Display name
@@ -337,16 +376,20 @@ pub enum AccountsCommand {
     },
     /// 列出账号（不含密码）List accounts (never their passwords)
     List {
+        /// 输出格式（缺省：终端上为表格，管道中为 JSON）Output format (default: a table on a terminal, JSON when piped)
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
 }
 
+/// `gongkai rules …`: rule sets (scoring-rules/*.toml).
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// 校验规则集文件并运行其中的示例 Validate a rule set and run its examples
     Check {
+        /// 规则集文件（TOML）Rule set file (TOML)
         file: PathBuf,
+        /// 输出格式（缺省：终端上为表格，管道中为 JSON）Output format (default: a table on a terminal, JSON when piped)
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
@@ -366,15 +409,19 @@ impl clap::ValueEnum for UnitKind {
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct BadInput {
+    /// What to tell the user, in Chinese; empty when `silent`.
     pub message: String,
+    /// The details were already printed (e.g. a list of rejected rows), so `main` prints nothing more.
     pub silent: bool,
 }
 
 impl BadInput {
+    /// Bad input with a message to print.
     pub fn new(message: impl Into<String>) -> Self {
         Self { message: message.into(), silent: false }
     }
 
+    /// Bad input whose details were printed already; only the exit code remains.
     pub fn silent() -> Self {
         Self { message: String::new(), silent: true }
     }
@@ -521,6 +568,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             Ok(result?)
         }
+        Command::Worker(args) => {
+            let store = Store::connect(&config).await?;
+            let result = worker::work(&store, args).await;
+            store.close().await;
+            result
+        }
+        Command::Workers { format } => {
+            let store = Store::connect(&config).await?;
+            let result = worker::list(&store, Format::resolve(format)).await;
+            store.close().await;
+            result
+        }
         Command::Backup(args) => backup::backup(&config, &args.file).await,
         Command::Restore(args) => backup::restore(&config, &args.file).await,
         Command::Demo(args) => {
@@ -543,6 +602,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Notices(command) => {
             let store = Store::connect(&config).await?;
             let result = notices::dispatch(&store, command).await;
+            store.close().await;
+            result
+        }
+        Command::Report(command) => {
+            let store = Store::connect(&config).await?;
+            let result = report::dispatch(&store, command).await;
             store.close().await;
             result
         }

@@ -14,6 +14,7 @@ use crate::model::{CityClock, UnitKind};
 
 /// The profile shipped with gongkai; used when no other file is given.
 pub const DEFAULT_PROFILE: &str = include_str!("../../crawlers/site.toml");
+/// How the shipped profile is named in error messages and run records.
 pub const DEFAULT_PROFILE_NAME: &str = "crawlers/site.toml";
 
 /// Upper bound of the pages fetched per site to find columns or message lists: these fetches
@@ -27,17 +28,25 @@ const MAX_FOLLOWED_PAGES: usize = 50;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Cadence {
+    /// News columns (政务动态, 工作动态); `cadences.news` days, 14 in the shipped profile.
     News,
+    /// Notices and announcements (通知公告).
     Notice,
+    /// Policy documents (政策文件).
     Policy,
+    /// Plans and programmes (规划计划).
     Plan,
+    /// Personnel information (人事信息).
     Personnel,
+    /// Annual items, such as the yearly disclosure report.
     Annual,
+    /// The column must only be present (e.g. the disclosure guide); written `none` in the file.
     #[serde(rename = "none")]
     PresenceOnly,
 }
 
 impl Cadence {
+    /// The id written in the profile and in findings' `detail.cadence` (`news`, …, `none`).
     pub fn as_str(self) -> &'static str {
         match self {
             Cadence::News => "news",
@@ -65,6 +74,7 @@ pub struct ColumnSpec {
     pub name: String,
     /// Link texts that count as this column.
     pub synonyms: Vec<String>,
+    /// How fresh the column must be kept.
     pub cadence: Cadence,
     /// Link texts containing any of these are not this column even when they contain a
     /// synonym (依申请公开指南 is not the disclosure guide).
@@ -94,10 +104,13 @@ pub struct ColumnSearch {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityItem {
+    /// The item's Chinese name, as findings report it (e.g. 网站标识码).
     pub name: String,
+    /// Texts any one of which, in the home page's text, image alt/title or link addresses, shows the item.
     pub patterns: Vec<String>,
 }
 
+/// Which links the crawl follows and checks (`[links]`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct LinkSettings {
@@ -109,9 +122,12 @@ pub struct LinkSettings {
     pub follow_hosts: Vec<String>,
 }
 
+/// The cloaking check (`[spam.cloaking]`): the home page fetched again as a search engine and
+/// compared, since injected spam often shows only to crawlers.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cloaking {
+    /// Whether the second fetch is made at all.
     pub enabled: bool,
     /// The search engine's user agent.
     pub user_agent: String,
@@ -120,9 +136,11 @@ pub struct Cloaking {
     pub referer: Option<String>,
 }
 
+/// Spam and injected-content detection (`[spam]`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SpamSettings {
+    /// Phrases that occur only in injected advertising (not words police news uses, like 网络赌博).
     pub lexicon: Vec<String>,
     /// A lexicon word in visible text is not reported when its sentence carries one of these
     /// (打击, 查处…): government news about fighting gambling names the games it fights.
@@ -134,9 +152,13 @@ pub struct SpamSettings {
     pub ad_markers: Vec<String>,
     /// Domain suffixes that hidden links and redirects may point to.
     pub allow_domains: Vec<String>,
+    /// Text in a font at or below this many pixels counts as hidden.
     pub tiny_font_px: u32,
+    /// Content positioned more than this many pixels off the page counts as hidden.
     pub offscreen_px: u32,
+    /// The search-engine fetch compared with the visitor's.
     pub cloaking: Cloaking,
+    /// Visible injected phrases, found by shape rather than by a list of brands.
     #[serde(default)]
     pub injection: InjectionSettings,
 }
@@ -204,14 +226,20 @@ impl Default for InjectionSettings {
     }
 }
 
+/// When each kind of unit must publish last year's disclosure annual report, and how to find it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnnualReport {
     /// Deadline per unit kind as `MM-DD` of the year after the report's year.
     pub deadlines: BTreeMap<UnitKind, String>,
+    /// Texts, one of which a link text or title must contain to be the annual report (信息公开工作年度报告…).
     pub patterns: Vec<String>,
+    /// Read the due report and check it against `crawlers/annual-report.toml` (issue #17).
+    #[serde(default)]
+    pub read_report: bool,
 }
 
+/// Consultation channels (政民互动): where they are and when a message counts as unanswered.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Interaction {
@@ -225,7 +253,9 @@ pub struct Interaction {
     pub follow_depth: u32,
     /// Consultation pages fetched at most per site (channel pages and message lists).
     pub max_pages: usize,
+    /// Days a message may wait for an answer before it is reported (92 in the shipped profile).
     pub limit_days: u32,
+    /// Words in a message's row that mark it unanswered (未回复, 办理中…).
     pub unanswered_markers: Vec<String>,
     /// Words marking an answered message: when one comes after the unanswered marker in a
     /// row, the marker was part of the title.
@@ -233,11 +263,15 @@ pub struct Interaction {
     pub answered_markers: Vec<String>,
 }
 
+/// Availability probes (`gongkai probe`, run by the scheduler) and how their results are counted.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProbeSettings {
+    /// Probes a day per site.
     pub per_day: u32,
+    /// Days over which the failure ratio is computed.
     pub window_days: u32,
+    /// IANA time-zone name days are counted in (e.g. `Asia/Shanghai`); also the city's clock.
     pub time_zone: String,
     /// Retries of a probe's one request (default 0): retrying a 503 would hide the failure
     /// the probe is there to count. Replaces `[fetch] max_retries` for probes.
@@ -253,25 +287,42 @@ pub struct ProbeSettings {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SiteProfile {
+    /// The TOML text this profile was parsed from, so that a queued run can hand the very same
+    /// profile to every worker (issue #13); empty for a profile built in code.
+    #[serde(skip)]
+    pub source: String,
+    /// The home page must carry an item newer than this many days.
     pub home_window_days: u32,
+    /// Sites crawled at the same time in one run.
     pub max_concurrent_sites: usize,
     /// Seconds one site's crawl may take at most, whatever its page caps: a site that answers
     /// every request just under the timeout must not hold the run for hours.
     pub site_budget_secs: u64,
+    /// Cadence class → the longest gap, in days, a column of that class may go without a new item.
     pub cadences: BTreeMap<Cadence, u32>,
+    /// The columns each kind of unit must have; a kind not listed owes none.
     #[serde(default)]
     pub columns: BTreeMap<UnitKind, Vec<ColumnSpec>>,
+    /// Where columns are looked for beyond the home page.
     pub column_search: ColumnSearch,
+    /// Footer identity items the home page must show (网站标识码, ICP 备案号…).
     #[serde(default)]
     pub identity: Vec<IdentityItem>,
+    /// Which links are followed and checked.
     #[serde(default)]
     pub links: LinkSettings,
+    /// Spam, hidden content and injection detection.
     pub spam: SpamSettings,
+    /// The annual report check.
     pub annual_report: AnnualReport,
+    /// The consultation channel check.
     pub interaction: Interaction,
+    /// Availability probes.
     pub probe: ProbeSettings,
+    /// Fetch limits: timeouts, body cap, redirects, politeness per host.
     #[serde(default)]
     pub fetch: FetchConfig,
+    /// Crawl breadth: how many pages and how deep per site.
     #[serde(default)]
     pub frontier: FrontierConfig,
 }
@@ -279,12 +330,32 @@ pub struct SiteProfile {
 /// A profile that cannot be used; names the file and the key.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
+    /// The file could not be read.
     #[error("无法读取抓取配置 {file}：{source}")]
-    Read { file: String, source: std::io::Error },
+    Read {
+        /// The profile's path, as given.
+        file: String,
+        /// Why reading failed.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not match the profile's shape.
     #[error("抓取配置 {file} 格式错误：{message}")]
-    Parse { file: String, message: String },
+    Parse {
+        /// The profile's path, or the shipped profile's name.
+        file: String,
+        /// The TOML parser's message, which names the line and key.
+        message: String,
+    },
+    /// A value is out of range or inconsistent.
     #[error("抓取配置 {file} 中 {key} 无效：{reason}")]
-    Invalid { file: String, key: String, reason: String },
+    Invalid {
+        /// The profile's path, or the shipped profile's name.
+        file: String,
+        /// The offending key's dotted path, e.g. `probe.time_zone` or `columns.department[2].name`.
+        key: String,
+        /// What is wrong with it, in Chinese.
+        reason: String,
+    },
 }
 
 impl SiteProfile {
@@ -299,6 +370,7 @@ impl SiteProfile {
         CityClock::named(&self.probe.time_zone).unwrap_or_default()
     }
 
+    /// Reads and validates the profile file at `path`.
     pub fn load(path: &Path) -> Result<Self, ProfileError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path)
@@ -308,9 +380,10 @@ impl SiteProfile {
 
     /// Parses and validates; `file` names the source in errors.
     pub fn parse(text: &str, file: &str) -> Result<Self, ProfileError> {
-        let profile: SiteProfile = toml::from_str(text)
+        let mut profile: SiteProfile = toml::from_str(text)
             .map_err(|e| ProfileError::Parse { file: file.to_owned(), message: e.to_string() })?;
         profile.validate(file)?;
+        profile.source = text.to_owned();
         Ok(profile)
     }
 
@@ -450,6 +523,7 @@ impl SiteProfile {
         self.cadences.get(&cadence).copied().unwrap_or(u32::MAX)
     }
 
+    /// The required columns of a unit kind; empty when the profile lists none for it.
     pub fn columns_for(&self, kind: UnitKind) -> &[ColumnSpec] {
         self.columns.get(&kind).map(Vec::as_slice).unwrap_or_default()
     }

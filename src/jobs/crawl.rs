@@ -30,15 +30,18 @@ use crate::store::{RunEnd, Store, UnitResults};
 const SAVE_QUEUE: usize = 8;
 
 /// What a unit not completed because the crawl was stopped shows in the report.
-const NOT_COMPLETED: &str = "检查已取消，本单位未完成，原有结果保留";
+pub(super) const NOT_COMPLETED: &str = "检查已取消，本单位未完成，原有结果保留";
 
 /// A website crawl to run.
 #[derive(Debug, Clone)]
 pub struct SiteCrawl {
+    /// The site crawl profile (crawlers/site.toml): limits, checks, words.
     pub profile: SiteProfile,
     /// The units asked for; those without a website are counted and recorded as unchecked.
     pub units: Vec<Unit>,
+    /// The day the crawl is as of (city clock); update windows and ages count from it.
     pub day: NaiveDate,
+    /// The instant stamped on every finding and metric the crawl records, UTC.
     pub observed_at: DateTime<Utc>,
     /// Reach loopback and private addresses (tests, the demo, intranets).
     pub allow_private: bool,
@@ -47,22 +50,34 @@ pub struct SiteCrawl {
 /// A unit whose check failed, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct UnitError {
+    /// The unit's credit code.
     pub unit: String,
+    /// Why, in Chinese, as the report shows it.
     pub error: String,
 }
 
 /// What a website crawl recorded; the JSON `gongkai crawl --format json` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct SiteSummary {
+    /// The crawl run's record key.
     pub run: String,
+    /// Always `site`.
     pub kind: &'static str,
+    /// The day the crawl is as of, `YYYY-MM-DD`.
     pub as_of: String,
+    /// Units with a website (those without are counted in `without_website`).
     pub sites: usize,
+    /// Saved units whose home page answered.
     pub reachable: usize,
+    /// Units asked for that have no website; each is recorded as unchecked.
     pub without_website: usize,
+    /// Pages read, over the saved units.
     pub pages: usize,
+    /// Findings recorded, over the saved units.
     pub findings: usize,
+    /// Findings recorded per check id.
     pub by_check: BTreeMap<String, usize>,
+    /// Units whose crawl or save failed, with why; units a cancel left undone are not listed.
     pub errors: Vec<UnitError>,
     /// Units whose results were saved in this run.
     pub written: usize,
@@ -73,8 +88,11 @@ pub struct SiteSummary {
 /// The summary with each unit's outcome (units without a website included), in the same order.
 #[derive(Debug, Clone)]
 pub struct SiteCrawlReport {
+    /// The totals.
     pub summary: SiteSummary,
+    /// Every unit asked for, in the order of `outcomes`.
     pub crawled: Vec<Unit>,
+    /// Each unit's outcome; a unit the crawl did not finish has an error and no findings.
     pub outcomes: Vec<SiteOutcome>,
 }
 
@@ -171,10 +189,10 @@ fn unchecked_site(unit: &Unit, error: String) -> SiteOutcome {
     }
 }
 
-/// Crawls the units' websites and records the run, unit by unit (findings and metrics; each
-/// unit's earlier results superseded as it is written). Stops early when `progress` is
-/// cancelled.
-pub async fn crawl_sites(
+/// Crawls the units' websites in this process and records the run, unit by unit (findings and
+/// metrics; each unit's earlier results superseded as it is written). Stops early when
+/// `progress` is cancelled. [`super::crawl_sites`] decides between this and the workers.
+pub(super) async fn crawl_sites_here(
     store: &Store,
     request: SiteCrawl,
     progress: &Progress,
@@ -251,11 +269,15 @@ pub async fn crawl_sites(
 /// A catalogue crawl to run.
 #[derive(Debug, Clone)]
 pub struct CatalogueCrawl {
+    /// The catalogue crawl profile: limits, the index grammar, cadence rules.
     pub profile: CatalogueProfile,
     /// The units asked for; those without a `catalogue_url` are skipped.
     pub units: Vec<Unit>,
+    /// The day the crawl is as of (city clock); cadence windows count from it.
     pub day: NaiveDate,
+    /// The instant stamped on every finding, metric and entry the crawl records, UTC.
     pub observed_at: DateTime<Utc>,
+    /// Reach loopback and private addresses (tests, the demo, intranets).
     pub allow_private: bool,
 }
 
@@ -264,14 +286,23 @@ pub struct CatalogueCrawl {
 pub struct CatalogueSummary {
     /// `None` when no selected unit has a catalogue (nothing was recorded).
     pub run: Option<String>,
+    /// Always `catalogue`.
     pub kind: &'static str,
+    /// The day the crawl is as of, `YYYY-MM-DD`.
     pub as_of: String,
+    /// Units with a catalogue address, all of them crawled.
     pub units: usize,
+    /// Saved units whose catalogue root answered.
     pub reachable: usize,
+    /// Catalogue pages read, over the saved units.
     pub pages: usize,
+    /// Catalogue entries read and saved, over the units whose root answered.
     pub entries: usize,
+    /// Findings recorded, over the saved units.
     pub findings: usize,
+    /// Findings recorded per check id.
     pub by_check: BTreeMap<String, usize>,
+    /// Units whose crawl or save failed, with why; units a cancel left undone are not listed.
     pub errors: Vec<UnitError>,
     /// Units whose results were saved in this run.
     pub written: usize,
@@ -283,8 +314,11 @@ pub struct CatalogueSummary {
 /// entries: those were saved and dropped as each unit finished (`entries_read` says how many).
 #[derive(Debug, Clone)]
 pub struct CatalogueCrawlReport {
+    /// The totals.
     pub summary: CatalogueSummary,
+    /// The units with a catalogue address, in the order of `outcomes`.
     pub crawled: Vec<Unit>,
+    /// Each unit's outcome; a unit the crawl did not finish has an error.
     pub outcomes: Vec<CatalogueOutcome>,
 }
 

@@ -7,8 +7,10 @@ mod assess;
 mod crawl;
 mod probe;
 mod progress;
+mod queue;
 #[cfg(test)]
 mod store_tests;
+mod worker;
 
 use std::collections::HashMap;
 
@@ -17,10 +19,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use assess::{AssessOutcome, AssessRequest, assess};
 pub use crawl::{
     CatalogueCrawl, CatalogueCrawlReport, CatalogueSummary, SiteCrawl, SiteCrawlReport, SiteSummary,
-    UnitError, count_by_check, crawl_catalogues, crawl_sites, has_website,
+    UnitError, count_by_check, crawl_catalogues, has_website,
 };
 pub use probe::{ProbeRound, ProbeRow, ProbeSummary, jitter, probe_sites};
 pub use progress::{JobState, Progress, ProgressSnapshot};
+pub use queue::{DEFAULT_LEASE, SiteRequest, crawl_sites};
+pub use worker::{WorkerOptions, WorkerReport, run_worker, worker_name};
 
 use crate::model::{CityClock, OrgCode, Unit};
 use crate::store::{Store, StoreError};
@@ -32,8 +36,11 @@ pub enum JobError {
     /// what, in Chinese, for the person who asked.
     #[error("{0}")]
     BadInput(String),
+    /// The store could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The job broke part-way for a reason of its own (a queued request unreadable, a result
+    /// that could not be serialised); the message is in Chinese.
     #[error("{0}")]
     Failed(String),
 }

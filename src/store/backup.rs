@@ -41,14 +41,15 @@ impl Store {
                 "目标数据库不是空的（表 {table} 已有 {rows} 行）：请恢复到新的数据库目录"
             )));
         }
-        self.db().import(path).await.map_err(|e| backup_error("导入失败", path, e))?;
-        // The backup may come from an older version: bring its schema up to this one.
+        // The backup brings its own record of the schema it was made with.
         self.db()
-            .query(super::SCHEMA)
+            .query("DELETE schema_version")
             .await
             .and_then(surrealdb::IndexedResults::check)
-            .map_err(|e| StoreError::Schema(e.to_string()))?;
-        Ok(())
+            .map_err(|e| backup_error("导入失败", path, e))?;
+        self.db().import(path).await.map_err(|e| backup_error("导入失败", path, e))?;
+        // The backup may come from an older version: bring its schema up to this one.
+        super::apply_schema(self.db()).await
     }
 
     /// How many rows each of `tables` holds.

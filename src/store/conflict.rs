@@ -20,3 +20,10 @@ pub(super) fn is_conflict(error: &StoreError) -> bool {
 pub(super) fn is_conflict_source(error: &surrealdb::Error) -> bool {
     error.query_details() == Some(&QueryError::TransactionConflict)
 }
+
+/// Whether an error is a lost write conflict, also when a server reports it as a storage error
+/// whose text rather than kind says so (seen for schema definitions applied by several processes
+/// at once against one server: "Transaction write conflict. This transaction can be retried").
+pub(super) fn is_retryable(error: &surrealdb::Error) -> bool {
+    is_conflict_source(error) || error.to_string().contains("This transaction can be retried")
+}

@@ -96,10 +96,15 @@ struct ClaimRow {
 /// A finished crawl run to record with its findings and metrics.
 #[derive(Debug, Clone)]
 pub struct CrawlRunRecord {
+    /// Which crawl it was: site, catalogue or probe.
     pub kind: CrawlKind,
+    /// The instant its findings are stamped as observed, UTC; evidence picks runs by it.
     pub as_of: DateTime<Utc>,
+    /// When the run started, UTC.
     pub started_at: DateTime<Utc>,
+    /// When it finished, UTC.
     pub finished_at: DateTime<Utc>,
+    /// The units the run covered: each unit's newest covering run replaces its earlier findings of the same kind.
     pub units: Vec<OrgCode>,
     /// Counts for the summary: sites, pages, findings, errors.
     pub stats: serde_json::Value,
@@ -108,7 +113,9 @@ pub struct CrawlRunRecord {
 /// Which findings a listing shows.
 #[derive(Debug, Clone, Default)]
 pub struct FindingFilter {
+    /// Only this unit's findings.
     pub unit: Option<OrgCode>,
+    /// Only findings of this check id.
     pub check: Option<String>,
     /// Also show findings of crawl runs that a newer run of the same kind replaced.
     pub include_superseded: bool,
@@ -267,6 +274,19 @@ impl Store {
             ))
             .bind(("unit", filter.unit.as_ref().map(ToString::to_string)))
             .bind(("check", filter.check.clone()))
+            .await
+            .map_err(StoreError::query(context))?;
+        let rows: Vec<FindingRow> = response.take(0).map_err(StoreError::query(context))?;
+        rows.into_iter().map(Finding::try_from).collect()
+    }
+
+    /// Every finding a crawl run wrote, superseded or not (the report of a queued run).
+    pub async fn run_findings(&self, run: &super::OpenRun) -> StoreResult<Vec<Finding>> {
+        let context = "读取检查记录的问题";
+        let mut response = self
+            .db()
+            .query(format!("SELECT {FINDING_FIELDS} FROM finding WHERE run = $run ORDER BY unit, check"))
+            .bind(("run", run.record_id().clone()))
             .await
             .map_err(StoreError::query(context))?;
         let rows: Vec<FindingRow> = response.take(0).map_err(StoreError::query(context))?;

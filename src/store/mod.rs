@@ -3,6 +3,7 @@
 //! nothing here may assume the embedded engine.
 
 mod accounts;
+pub mod annual;
 mod assessments;
 mod assignments;
 mod audit;
@@ -14,6 +15,7 @@ mod findings;
 mod history;
 mod notifications;
 mod probes;
+mod queue;
 mod rectification;
 mod runs;
 mod schedule;
@@ -42,6 +44,7 @@ pub use notifications::{
     NewNotice, Notice, NoticeDelivery, NoticeFinding, NoticeSection, NoticeUnit, NoticeWriteError, notice_id,
 };
 pub use probes::{ProbeDay, ProbeRun, ProbeSampleRecord};
+pub use queue::{ClaimedTask, QueueProgress, TaskSummary, WorkerRegistration, WorkerStatus};
 pub use rectification::RectificationWriteError;
 pub use runs::{OpenRun, RunEnd, UnitResults};
 pub use schedule::{SCHEDULE_SETTING, SCHEDULER_LEASE, ScheduleRunRecord, job_lease};
@@ -53,8 +56,59 @@ pub use tokens::{
 pub use units::ImportOutcome;
 pub use visits::{VisitRecord, VisitsOutcome};
 
-/// The schema, applied idempotently at every connection.
-const SCHEMA: &str = include_str!("schema.surql");
+/// The schema's text, applied idempotently at every connection through [`schema`].
+const SCHEMA_TEXT: &str = include_str!("schema.surql");
+
+/// Where schema.surql lists the unit kinds: the model keeps the one list.
+const UNIT_KINDS: &str = "{{unit_kinds}}";
+
+/// The schema as applied: schema.surql with the unit kinds of [`crate::model::UnitKind::ALL`]
+/// in place of its placeholder.
+fn schema() -> String {
+    let kinds: Vec<String> =
+        crate::model::UnitKind::ALL.iter().map(|kind| format!("'{}'", kind.as_str())).collect();
+    SCHEMA_TEXT.replace(UNIT_KINDS, &format!("[{}]", kinds.join(", ")))
+}
+
+/// Applies the schema, unless the store already has this very schema (its hash is recorded in
+/// `schema_version:current` by the same query that applies it). Processes starting together
+/// against one server (workers, `serve`) would otherwise all redefine every table at the same
+/// moment and conflict; the loser of such a race waits a random moment and looks again, by
+/// which time the winner has usually recorded the schema.
+async fn apply_schema(db: &Surreal<Any>) -> StoreResult<()> {
+    use sha2::{Digest, Sha256};
+    let schema = schema();
+    let hash = hex::encode(Sha256::digest(schema.as_bytes()));
+    let mut attempt = 1;
+    loop {
+        let current: Option<String> = db
+            .query("SELECT VALUE hash FROM ONLY schema_version:current")
+            .await
+            .and_then(|mut response| response.take(0))
+            .unwrap_or(None);
+        if current.as_deref() == Some(hash.as_str()) {
+            return Ok(());
+        }
+        let applied = db
+            .query(schema.as_str())
+            .query("UPSERT schema_version:current SET hash = $hash")
+            .bind(("hash", hash.clone()))
+            .await
+            .and_then(surrealdb::IndexedResults::check);
+        match applied {
+            Ok(_) => return Ok(()),
+            Err(error) if attempt < SCHEMA_ATTEMPTS && conflict::is_retryable(&error) => {
+                attempt += 1;
+                let pause = 50 + rand::random::<u64>() % 450;
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+            Err(error) => return Err(StoreError::Schema(error.to_string())),
+        }
+    }
+}
+
+/// How often the schema is applied in all before a conflict is reported.
+const SCHEMA_ATTEMPTS: u32 = 30;
 
 /// The SurrealDB namespace and database gongkai works in.
 const NAMESPACE: &str = "gongkai";
@@ -63,12 +117,17 @@ const DATABASE: &str = "main";
 /// Where the store lives and how to sign in to a server.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
+    /// `surrealkv://PATH` (embedded, on disk), `mem://` (embedded, in memory: tests) or
+    /// `ws://`/`wss://HOST:PORT` (a SurrealDB server).
     pub url: String,
+    /// The server's root user; required for `ws`/`wss`, ignored for embedded stores.
     pub username: Option<String>,
+    /// That user's password; required with `username`.
     pub password: Option<String>,
 }
 
 impl StoreConfig {
+    /// A store at `url`, without credentials (enough for the embedded engines).
     pub fn new(url: impl Into<String>) -> Self {
         Self { url: url.into(), username: None, password: None }
     }
@@ -149,10 +208,7 @@ impl Store {
                 .map_err(|e| StoreError::SignIn { url: url.into(), message: e.to_string() })?;
         }
         db.use_ns(NAMESPACE).use_db(DATABASE).await.map_err(StoreError::query("选择命名空间"))?;
-        db.query(SCHEMA)
-            .await
-            .and_then(surrealdb::IndexedResults::check)
-            .map_err(|e| StoreError::Schema(e.to_string()))?;
+        apply_schema(&db).await?;
         Ok(Self { db, lock_file, rankings: Arc::default(), token_stamps: Arc::default() })
     }
 
@@ -227,5 +283,36 @@ fn connect_error(url: &str, error: &surrealdb::Error) -> StoreError {
         StoreError::Locked { path: url.trim_start_matches("surrealkv://").into() }
     } else {
         StoreError::Connect { url: url.into(), message }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::UnitKind;
+
+    /// Creates a unit of `kind` straight through SurrealQL, past the model's own parsing, so
+    /// that only the schema's assertion can refuse it.
+    async fn create_unit(store: &Store, code: String, kind: &str) -> surrealdb::Result<()> {
+        store
+            .db()
+            .query("CREATE unit SET code = $code, name = '测试单位', kind = $kind")
+            .bind(("code", code))
+            .bind(("kind", kind.to_string()))
+            .await?
+            .check()?;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_schema_takes_the_unit_kinds_from_the_model() {
+        assert!(!schema().contains(UNIT_KINDS), "the placeholder was left in the schema");
+        let store = Store::memory().await.expect("store");
+        for (n, kind) in UnitKind::ALL.iter().enumerate() {
+            let created = create_unit(&store, format!("{n:0>18}"), kind.as_str()).await;
+            assert!(created.is_ok(), "the model's kind {kind:?} was refused: {created:?}");
+        }
+        let refused = create_unit(&store, format!("{:0>18}", 99), "township").await;
+        assert!(refused.is_err(), "a kind the model does not have was stored");
     }
 }

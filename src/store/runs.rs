@@ -35,11 +35,20 @@ pub struct OpenRun {
 }
 
 impl OpenRun {
+    pub(super) fn new(id: RecordId, kind: CrawlKind) -> Self {
+        Self { id, kind }
+    }
+
+    pub(super) fn record_id(&self) -> &RecordId {
+        &self.id
+    }
+
     /// The run's record id as text (`crawl_run:…`), as summaries and findings cite it.
     pub fn key(&self) -> String {
         record_key(&self.id)
     }
 
+    /// What the run crawls: sites, catalogues or probes.
     pub fn kind(&self) -> CrawlKind {
         self.kind
     }
@@ -66,8 +75,12 @@ impl RunEnd {
 /// One unit's results, written together.
 #[derive(Debug, Clone, Copy)]
 pub struct UnitResults<'a> {
+    /// The unit the results are about.
     pub unit: &'a OrgCode,
+    /// Every finding the crawl made on the unit; its earlier ones of the run's kind are kept but
+    /// marked superseded.
     pub findings: &'a [Finding],
+    /// Every metric measured on the unit (counts, ratios), superseding earlier ones likewise.
     pub metrics: &'a [Metric],
     /// `Some` replaces the unit's catalogue entries; `None` keeps the ones it has (a site
     /// crawl, or a catalogue whose root could not be read).
@@ -108,27 +121,13 @@ impl Store {
     /// results of the same kind are marked superseded, what this run wrote for the unit
     /// before (a retry) is replaced, and the unit is added to the run's list.
     pub async fn record_run_unit(&self, run: &OpenRun, results: UnitResults<'_>) -> StoreResult<()> {
-        let unit = results.unit.to_string();
         self.transaction("保存单位检查结果", async |txn| {
-            txn.query(
-                "DELETE finding WHERE run = $run AND unit = $unit;
-                 DELETE metric WHERE run = $run AND unit = $unit;
-                 UPDATE finding SET superseded = true
-                    WHERE unit = $unit AND superseded = false AND run != NONE AND run.kind = $kind;
-                 UPDATE metric SET superseded = true
-                    WHERE unit = $unit AND superseded = false AND run != NONE AND run.kind = $kind;
-                 UPDATE $run SET units = array::union(units, [$unit]);",
-            )
-            .bind(("run", run.id.clone()))
-            .bind(("unit", unit.clone()))
-            .bind(("kind", run.kind.as_str().to_string()))
-            .await?
-            .check()?;
-            insert_findings_in(txn, results.findings, Some(&run.id), None).await?;
-            insert_metrics_in(txn, results.metrics, &run.id).await?;
-            if let Some(entries) = results.entries {
-                replace_entries_in(txn, results.unit, entries, &run.id).await?;
-            }
+            write_unit_results_in(txn, run, results).await?;
+            txn.query("UPDATE $run SET units = array::union(units, [$unit])")
+                .bind(("run", run.id.clone()))
+                .bind(("unit", results.unit.to_string()))
+                .await?
+                .check()?;
             Ok(())
         })
         .await
@@ -164,4 +163,40 @@ impl Store {
             .map_err(super::StoreError::query(context))?;
         response.take(0).map_err(super::StoreError::query(context))
     }
+}
+
+/// Writes one unit's results into `run` inside `txn`: the unit's earlier results of the same
+/// kind are marked superseded, and what this run wrote for the unit before (a retry) is replaced.
+/// Listing the unit in the run is the caller's: a local crawl does it unit by unit, a queued run
+/// once at its close (so that workers finishing units at the same time do not all write the
+/// run's record).
+pub(super) async fn write_unit_results_in(
+    txn: &surrealdb::method::Transaction<surrealdb::engine::any::Any>,
+    run: &OpenRun,
+    results: UnitResults<'_>,
+) -> surrealdb::Result<()> {
+    txn.query(
+        "DELETE finding WHERE run = $run AND unit = $unit;
+         DELETE metric WHERE run = $run AND unit = $unit;
+         UPDATE finding SET superseded = true
+            WHERE unit = $unit AND superseded = false AND run != NONE AND run.kind = $kind;
+         UPDATE metric SET superseded = true
+            WHERE unit = $unit AND superseded = false AND run != NONE AND run.kind = $kind;",
+    )
+    .bind(("run", run.id.clone()))
+    .bind(("unit", results.unit.to_string()))
+    .bind(("kind", run.kind.as_str().to_string()))
+    .await?
+    .check()?;
+    insert_findings_in(txn, results.findings, Some(&run.id), None).await?;
+    insert_metrics_in(txn, results.metrics, &run.id).await?;
+    if let Some(entries) = results.entries {
+        replace_entries_in(txn, results.unit, entries, &run.id).await?;
+    }
+    Ok(())
+}
+
+/// The run named by its key as [`OpenRun::key`] prints it (`crawl_run:…`).
+pub(super) fn parse_run_key(key: &str) -> Option<RecordId> {
+    RecordId::parse_simple(key.trim()).ok().filter(|id| id.table.as_str() == "crawl_run")
 }

@@ -1,6 +1,8 @@
 //! Integration tests, one binary for all (each file under tests/ would link SurrealDB again).
 
 mod accounts;
+mod annual_city_report;
+mod annual_report;
 mod assessment;
 mod browser;
 mod browser_driver;
@@ -14,6 +16,7 @@ mod crash_safety;
 mod crawl_fetch;
 mod demo;
 mod fixture_server;
+mod handler_layers;
 mod hardening;
 mod hostile;
 mod import_cycles;
@@ -40,3 +43,4 @@ mod web_roles;
 mod web_store;
 mod web_support;
 mod web_views;
+mod work_queue;
