@@ -9,11 +9,13 @@
 
 use minijinja::{Environment, context};
 use serde::Serialize;
+use std::collections::BTreeSet;
 
 use super::{NoticeTemplate, NotifyError, PdfError, PdfOptions};
 use crate::crawl::report::ReportTemplate;
 use crate::model::UnitKind;
 use crate::model::check::check_info;
+
 use crate::store::annual::{self, ANNUAL_QUERIES, AnnualFigures, AnnualQuery, KeyCount};
 use crate::store::{Notice, NoticeSection};
 
@@ -188,9 +190,64 @@ fn proactive(f: &AnnualFigures) -> (Vec<String>, Vec<Figure>) {
     (paragraphs, figures)
 }
 
-fn problems(f: &AnnualFigures) -> (Vec<String>, Vec<Figure>) {
+/// The units in each of `template`'s problem groups, in the groups' order: units with a finding
+/// of one of the group's checks, or the supervisors of the units in the group it names.
+fn group_units(
+    f: &AnnualFigures,
+    template: &ReportTemplate,
+) -> Vec<(String, String, BTreeSet<String>, bool)> {
+    let mut groups: Vec<(String, String, BTreeSet<String>, bool)> = Vec::new();
+    for group in &template.problem_groups {
+        let (units, supervisors) = match &group.subordinates_of {
+            Some(of) => {
+                let below = groups
+                    .iter()
+                    .find(|(id, ..)| id == of)
+                    .map(|(_, _, units, _)| units.clone())
+                    .unwrap_or_default();
+                let parents = f
+                    .supervision
+                    .iter()
+                    .filter(|s| below.contains(&s.code))
+                    .map(|s| s.parent_code.clone())
+                    .collect();
+                (parents, true)
+            }
+            None => {
+                let units = f
+                    .check_units
+                    .iter()
+                    .filter(|cu| group.checks.contains(&cu.check))
+                    .map(|cu| cu.unit.clone())
+                    .collect();
+                (units, false)
+            }
+        };
+        groups.push((group.id.clone(), group.title.clone(), units, supervisors));
+    }
+    groups
+}
+
+fn problems(f: &AnnualFigures, template: &ReportTemplate) -> (Vec<String>, Vec<Figure>) {
     let mut figures = Vec::new();
     let mut lines = Vec::new();
+    let mut grouped = Vec::new();
+    let numerals = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
+    let groups = group_units(f, template);
+    for (i, (id, title, units, supervisors)) in
+        groups.iter().filter(|(_, _, units, _)| !units.is_empty()).enumerate()
+    {
+        let n = i64::try_from(units.len()).unwrap_or(i64::MAX);
+        let (label, query) = if *supervisors {
+            (format!("{title}（主管单位数）"), &annual::SUPERVISION)
+        } else {
+            (format!("{title}（单位数）"), &annual::CHECK_UNITS)
+        };
+        figures.push(figure(format!("problem_groups.{id}"), label, n, query));
+        let number = numerals.get(i).copied().unwrap_or("…");
+        let whom = if *supervisors { "个主管单位" } else { "个单位" };
+        grouped.push(format!("（{number}）{title}，涉及{n}{whom}。"));
+    }
     let mut checks: Vec<&str> = f.units_by_check.iter().map(KeyCount::key).collect();
     checks.dedup();
     // Most widespread first, then by id, so the draft reads from the biggest problem down.
@@ -228,11 +285,12 @@ fn problems(f: &AnnualFigures) -> (Vec<String>, Vec<Figure>) {
         &annual::RECTIFIED_ON_TIME,
     ));
     figures.push(figure("overdue", "逾期未整改", f.overdue, &annual::OVERDUE));
-    let mut paragraphs = vec![if lines.is_empty() {
+    let mut paragraphs = grouped;
+    paragraphs.push(if lines.is_empty() {
         format!("{}年检查未发现问题。", f.year)
     } else {
-        format!("{}年检查发现的主要问题：{}。", f.year, lines.join("；"))
-    }];
+        format!("{}年检查发现的问题按检查项：{}。", f.year, lines.join("；"))
+    });
     paragraphs.push(format!(
         "改进情况：全年印发通报{}期，点名{}个单位，限期整改问题{}条，其中按期整改到位{}条，逾期未整改{}条。",
         f.notices, f.units_notified, f.notified_findings, f.rectified_on_time, f.overdue
@@ -253,7 +311,7 @@ pub fn draft(figures: &AnnualFigures, template: &ReportTemplate) -> AnnualDraft 
             "review" => {
                 (vec!["本节数据由各单位报送、市政府信息公开工作主管部门汇总后填写。".to_owned()], Vec::new())
             }
-            "problems" => problems(figures),
+            "problems" => problems(figures, template),
             _ => (
                 vec![
                     "本年度收取信息处理费情况及其他需要报告的事项，由市政府信息公开工作主管部门填写。"
@@ -403,7 +461,7 @@ pub fn pdf(draft: &AnnualDraft, options: PdfOptions) -> Result<Vec<u8>, NotifyEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::annual::AnnualCycle;
+    use crate::store::annual::{AnnualCycle, CheckUnit, Supervision};
 
     fn counts(pairs: &[(&str, i64)], check: bool) -> Vec<KeyCount> {
         pairs
@@ -440,6 +498,19 @@ mod tests {
             overdue: 1,
             findings_by_check: counts(&[("home.stale", 1), ("link.broken", 5)], true),
             units_by_check: counts(&[("home.stale", 1), ("link.broken", 2)], true),
+            check_units: [
+                ("home.stale", "U1"),
+                ("link.broken", "U1"),
+                ("link.broken", "U2"),
+                ("site.unreachable", "U3"),
+            ]
+            .into_iter()
+            .map(|(check, unit)| CheckUnit { check: check.into(), unit: unit.into() })
+            .collect(),
+            supervision: [("U3", "P1"), ("U4", "P2")]
+                .into_iter()
+                .map(|(code, parent)| Supervision { code: code.into(), parent_code: parent.into() })
+                .collect(),
         }
     }
 
@@ -470,10 +541,24 @@ mod tests {
         for figure in draft.sections.iter().flat_map(|s| &s.figures) {
             assert!(keys.contains(&figure.query.as_str()), "{figure:?}");
         }
-        // The most widespread problem comes first, under its registry title.
+        // Grouped as the reference report names them: a unit counts once per group; the
+        // supervisors' group counts the parents of the units that have not started.
+        assert_eq!(value("problem_groups.not_started"), Some(1));
+        assert_eq!(value("problem_groups.on_and_off"), Some(1));
+        assert_eq!(value("problem_groups.no_staff"), Some(2), "U1 and U2, U1 counted once");
+        assert_eq!(value("problem_groups.supervisors"), Some(1), "P1 supervises U3; P2's U4 is fine");
         let problems = &draft.sections[4];
-        assert_eq!(problems.figures[0].key, "problems.link.broken.units");
-        assert!(problems.paragraphs[0].contains(&check_title("link.broken")), "{:?}", problems.paragraphs);
+        assert!(
+            problems.paragraphs[0].starts_with("（一）工作没有得到有效开展"),
+            "{:?}",
+            problems.paragraphs
+        );
+        assert!(problems.paragraphs[3].contains("涉及1个主管单位"), "{:?}", problems.paragraphs);
+        // Then check by check, the most widespread problem first, under its registry title.
+        let first_check =
+            problems.figures.iter().find(|f| f.key.starts_with("problems.")).expect("per-check figures");
+        assert_eq!(first_check.key, "problems.link.broken.units");
+        assert!(problems.paragraphs[4].contains(&check_title("link.broken")), "{:?}", problems.paragraphs);
         // The request table is an empty form with its balance rule.
         let requests = &draft.sections[2].forms[0];
         assert_eq!(requests.id, "requests");

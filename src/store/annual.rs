@@ -147,8 +147,23 @@ pub const UNITS_BY_CHECK: AnnualQuery = AnnualQuery {
             AND observed_at < $to GROUP BY check, unit) GROUP BY check ORDER BY check",
 };
 
+/// Which units had which problems in the year, for grouping them as the report does.
+pub const CHECK_UNITS: AnnualQuery = AnnualQuery {
+    key: "check_units",
+    description: "本年度存在问题的单位及其检查项（去重）",
+    surql: "SELECT check, unit FROM finding WHERE observed_at >= $from AND observed_at < $to \
+            GROUP BY check, unit ORDER BY check, unit",
+};
+
+/// Which unit supervises which (the registry's parent codes).
+pub const SUPERVISION: AnnualQuery = AnnualQuery {
+    key: "supervision",
+    description: "名录中的上下级关系（当前名录）",
+    surql: "SELECT code, parent_code FROM unit WHERE parent_code != NONE ORDER BY code",
+};
+
 /// Every query of the draft, in the order [`Store::annual_figures`] runs them.
-pub const ANNUAL_QUERIES: [AnnualQuery; 16] = [
+pub const ANNUAL_QUERIES: [AnnualQuery; 18] = [
     UNITS_BY_KIND,
     CATALOGUE_ENTRIES,
     SITE_RUNS,
@@ -165,6 +180,8 @@ pub const ANNUAL_QUERIES: [AnnualQuery; 16] = [
     OVERDUE,
     FINDINGS_BY_CHECK,
     UNITS_BY_CHECK,
+    CHECK_UNITS,
+    SUPERVISION,
 ];
 
 /// A count under a key (a unit kind or a check id).
@@ -237,6 +254,28 @@ pub struct AnnualFigures {
     pub findings_by_check: Vec<KeyCount>,
     /// [`UNITS_BY_CHECK`].
     pub units_by_check: Vec<KeyCount>,
+    /// [`CHECK_UNITS`].
+    pub check_units: Vec<CheckUnit>,
+    /// [`SUPERVISION`].
+    pub supervision: Vec<Supervision>,
+}
+
+/// A unit with a finding of a check in the year.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, SurrealValue)]
+pub struct CheckUnit {
+    /// The check id.
+    pub check: String,
+    /// The unit's code.
+    pub unit: String,
+}
+
+/// A unit and the unit that supervises it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, SurrealValue)]
+pub struct Supervision {
+    /// The supervised unit's code.
+    pub code: String,
+    /// Its supervising unit's code.
+    pub parent_code: String,
 }
 
 /// The first instant of `year` and of the next, UTC.
@@ -282,6 +321,8 @@ impl Store {
         let cycles: Vec<AnnualCycle> = response.take(5).map_err(StoreError::query(context))?;
         let findings_by_check: Vec<KeyCount> = response.take(14).map_err(StoreError::query(context))?;
         let units_by_check: Vec<KeyCount> = response.take(15).map_err(StoreError::query(context))?;
+        let check_units: Vec<CheckUnit> = response.take(16).map_err(StoreError::query(context))?;
+        let supervision: Vec<Supervision> = response.take(17).map_err(StoreError::query(context))?;
         Ok(AnnualFigures {
             year,
             units_by_kind,
@@ -300,6 +341,8 @@ impl Store {
             overdue,
             findings_by_check,
             units_by_check,
+            check_units,
+            supervision,
         })
     }
 }

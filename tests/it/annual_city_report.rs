@@ -253,8 +253,19 @@ async fn the_draft_counts_the_fixture_city_as_counted_by_hand() {
         assert_eq!(value(&report, key), n, "{key}");
     }
     assert!(report.figure("problems.column.stale.units").is_none());
+    // Grouped as the reference report names them: home.stale on units 1 and 2; interaction on
+    // unit 1 and link.broken on unit 3; nothing unreachable, so no supervisor is named.
+    assert_eq!(value(&report, "problem_groups.on_and_off"), 2);
+    assert_eq!(value(&report, "problem_groups.no_staff"), 2);
+    assert!(report.figure("problem_groups.not_started").is_none());
+    assert!(report.figure("problem_groups.supervisors").is_none());
     let problems = &report.sections[4];
-    assert!(problems.paragraphs[0].contains("首页长期未更新：2个单位"), "{:?}", problems.paragraphs);
+    assert!(problems.paragraphs[0].starts_with("（一）工作抓一阵、停一阵"), "{:?}", problems.paragraphs);
+    assert!(
+        problems.paragraphs.iter().any(|p| p.contains("首页长期未更新：2个单位")),
+        "{:?}",
+        problems.paragraphs
+    );
     // The notice: one published, its units, one finding fixed on time and one overdue.
     assert_eq!(value(&report, "notices"), 1);
     assert_eq!(value(&report, "units_notified"), notified_units as i64);

@@ -190,6 +190,26 @@ struct RawTemplate {
     tables: Vec<RawTable>,
     dates: DateSpec,
     copying: CopySpec,
+    #[serde(default)]
+    problem_groups: Vec<ProblemGroup>,
+}
+
+/// How the city's own draft groups the problems it found (the `[[problem_groups]]` tables), in
+/// the reference report's words.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProblemGroup {
+    /// A stable key, e.g. `on_and_off`.
+    pub id: String,
+    /// The group as the report names it (工作抓一阵、停一阵…).
+    pub title: String,
+    /// The check ids whose findings put a unit in this group.
+    #[serde(default)]
+    pub checks: Vec<String>,
+    /// Instead of checks: the group counts the supervising units of the units in this (earlier)
+    /// group.
+    #[serde(default)]
+    pub subordinates_of: Option<String>,
 }
 
 /// The template, loaded and compiled.
@@ -216,6 +236,8 @@ pub struct ReportTemplate {
     pub dates: DateSpec,
     /// How copying is detected.
     pub copying: CopySpec,
+    /// How the city's own draft groups problems, in order.
+    pub problem_groups: Vec<ProblemGroup>,
 }
 
 impl ReportTemplate {
@@ -234,6 +256,25 @@ impl ReportTemplate {
         for (i, pattern) in raw.numbering.iter().enumerate() {
             numbering
                 .push(Regex::new(pattern).map_err(|e| invalid(format!("numbering[{i}]"), e.to_string()))?);
+        }
+        for (i, group) in raw.problem_groups.iter().enumerate() {
+            let key = format!("problem_groups.{}", group.id);
+            if let Some(unknown) = group.checks.iter().find(|c| crate::model::check::check_info(c).is_none())
+            {
+                return Err(invalid(format!("{key}.checks"), format!("没有检查项 {unknown}")));
+            }
+            match &group.subordinates_of {
+                Some(of) if !raw.problem_groups[..i].iter().any(|g| &g.id == of) => {
+                    return Err(invalid(
+                        format!("{key}.subordinates_of"),
+                        format!("前面没有 id 为 {of} 的类别"),
+                    ));
+                }
+                None if group.checks.is_empty() => {
+                    return Err(invalid(key, "须列出 checks 或给出 subordinates_of".into()));
+                }
+                _ => {}
+            }
         }
         for section in &raw.sections {
             if section.headings.iter().all(|h| h.trim().is_empty()) {
@@ -308,6 +349,7 @@ impl ReportTemplate {
             tables,
             dates: raw.dates,
             copying,
+            problem_groups: raw.problem_groups,
         })
     }
 
