@@ -19,9 +19,12 @@
 //! generated on request, so the servers hold one 5 MB home page in all. Prints wall time and
 //! peak RSS (VmHWM from /proc/self/status) after each stage. The target: under 500 MiB.
 
+#[path = "support/loopback_sites.rs"]
+mod loopback_sites;
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use gongkai::crawl::catalogue::CatalogueProfile;
@@ -29,7 +32,6 @@ use gongkai::crawl::profile::SiteProfile;
 use gongkai::jobs::{self, CatalogueCrawl, Progress, SiteCrawl};
 use gongkai::model::{Unit, UnitKind, synthetic_credit_code};
 use gongkai::store::{Store, StoreConfig};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 /// Bytes of each home page.
@@ -38,19 +40,11 @@ const ROWS_PER_PAGE: usize = 50;
 const COLUMNS: usize = 8;
 
 fn peak_rss_mib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse::<u64>().ok()))
-        .map_or(0, |kib| kib / 1024)
+    loopback_sites::status_mib("VmHWM")
 }
 
 fn current_rss_mib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_owned))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse::<u64>().ok()))
-        .map_or(0, |kib| kib / 1024)
+    loopback_sites::status_mib("VmRSS")
 }
 
 /// One 5 MB home page, shared by every site: a header with the footer marks and the column
@@ -150,43 +144,6 @@ impl Site {
     }
 }
 
-/// A minimal keep-alive HTTP/1.1 server for one site.
-async fn serve(listener: TcpListener, site: Arc<Site>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
-        let site = site.clone();
-        tokio::spawn(async move {
-            let (read, mut write) = stream.into_split();
-            let mut reader = BufReader::new(read);
-            loop {
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).await.unwrap_or(0) == 0 {
-                    return;
-                }
-                let mut header = String::new();
-                loop {
-                    header.clear();
-                    if reader.read_line(&mut header).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    if header == "\r\n" {
-                        break;
-                    }
-                }
-                let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let (status, body) = site.answer(&path);
-                let head = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
-                    body.len()
-                );
-                if write.write_all(head.as_bytes()).await.is_err() || write.write_all(&body).await.is_err() {
-                    return;
-                }
-            }
-        });
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -207,7 +164,9 @@ async fn main() -> anyhow::Result<()> {
         let listener = TcpListener::bind(SocketAddr::from((ip, 0))).await?;
         let address = listener.local_addr()?;
         let site = Site { index: i, home: home.clone(), classes: classes.clone(), entries };
-        tokio::spawn(serve(listener, Arc::new(site)));
+        let site = Arc::new(site);
+        let answer = move |path: &str| site.answer(path);
+        tokio::spawn(loopback_sites::serve_with(listener, Arc::new(answer), Arc::default(), Duration::ZERO));
         units.push(Unit {
             code: synthetic_credit_code("450100", i as u32 + 1)?,
             name: format!("南宁市第{i}局"),

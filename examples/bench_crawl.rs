@@ -22,11 +22,7 @@ use gongkai::crawl::profile::SiteProfile;
 use gongkai::crawl::site::{CrawlEnv, CrawlProgress, crawl_units, probe};
 
 fn peak_rss_mib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse::<u64>().ok()))
-        .map_or(0, |kib| kib / 1024)
+    loopback_sites::status_mib("VmHWM")
 }
 
 #[tokio::main]

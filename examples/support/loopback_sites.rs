@@ -76,18 +76,18 @@ pub fn page(path: &str, site: usize, shape: Shape) -> String {
     )
 }
 
-/// A minimal keep-alive HTTP/1.1 server for one site; each answer waits `delay` first (a site
-/// at internet speed rather than loopback speed).
-pub async fn serve(
-    listener: TcpListener,
-    site: usize,
-    served: Arc<AtomicU64>,
-    delay: Duration,
-    shape: Shape,
-) {
+/// What a site answers to a path: the status line's code and reason (`200 OK`) and the body.
+pub type Answer = (&'static str, Vec<u8>);
+
+/// A minimal keep-alive HTTP/1.1 server: every request is answered with `answer(path)` as HTML,
+/// after waiting `delay` (a site at internet speed rather than loopback speed).
+pub async fn serve_with<F>(listener: TcpListener, answer: Arc<F>, served: Arc<AtomicU64>, delay: Duration)
+where
+    F: Fn(&str) -> Answer + Send + Sync + 'static,
+{
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
-        let served = served.clone();
+        let (answer, served) = (answer.clone(), served.clone());
         tokio::spawn(async move {
             let (read, mut write) = stream.into_split();
             let mut reader = BufReader::new(read);
@@ -110,18 +110,39 @@ pub async fn serve(
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }
-                let body = page(&path, site, shape);
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n{body}",
+                let (status, body) = answer(&path);
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
                     body.len()
                 );
-                if write.write_all(response.as_bytes()).await.is_err() {
+                if write.write_all(head.as_bytes()).await.is_err() || write.write_all(&body).await.is_err() {
                     return;
                 }
                 served.fetch_add(1, Ordering::Relaxed);
             }
         });
     }
+}
+
+/// Serves site number `site` of the given shape (see [`page`]).
+pub async fn serve(
+    listener: TcpListener,
+    site: usize,
+    served: Arc<AtomicU64>,
+    delay: Duration,
+    shape: Shape,
+) {
+    let answer = move |path: &str| ("200 OK", page(path, site, shape).into_bytes());
+    serve_with(listener, Arc::new(answer), served, delay).await;
+}
+
+/// A size from /proc/self/status (`VmHWM`: peak resident memory, `VmRSS`: current), in MiB.
+pub fn status_mib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(':').map(str::to_owned)))
+        .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()))
+        .map_or(0, |kib| kib / 1024)
 }
 
 /// Starts `count` sites on 127.0.`first_block`.1, 127.0.`first_block`.2, … (250 per block) and

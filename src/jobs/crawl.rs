@@ -200,8 +200,6 @@ pub(super) async fn crawl_sites_here(
     // Units without a website are crawled too: their outcome is a `site.unchecked` finding, so
     // the run covers them and an assessment cannot score them as if nothing were wrong.
     let crawled = request.units;
-    let with_website = crawled.iter().filter(|u| has_website(u)).count();
-    let without = crawled.len() - with_website;
     let env = CrawlEnv::new(request.profile, request.allow_private, request.day, request.observed_at)
         .map_err(|e| JobError::BadInput(e.to_string()))?;
     let run = store.begin_crawl_run(CrawlKind::Site, request.observed_at, Utc::now()).await?;
@@ -211,7 +209,6 @@ pub(super) async fn crawl_sites_here(
     let save = async {
         let slots = positions(&crawled);
         let mut outcomes: Vec<Option<SiteOutcome>> = vec![None; crawled.len()];
-        let (mut written, mut errors) = (0, Vec::new());
         while let Some(mut outcome) = done.recv().await {
             if outcome.error.is_none() {
                 let results = UnitResults {
@@ -220,50 +217,65 @@ pub(super) async fn crawl_sites_here(
                     metrics: &outcome.metrics,
                     entries: None,
                 };
-                match store.record_run_unit(&run, results).await {
-                    Ok(()) => written += 1,
-                    Err(e) => outcome.error = Some(format!("保存检查结果失败：{e}")),
+                if let Err(e) = store.record_run_unit(&run, results).await {
+                    outcome.error = Some(format!("保存检查结果失败：{e}"));
                 }
-            }
-            if let Some(error) = &outcome.error {
-                errors.push(UnitError { unit: outcome.unit.to_string(), error: error.clone() });
             }
             if let Some(slot) = slots.get(&outcome.unit).and_then(|&i| outcomes.get_mut(i)) {
                 *slot = Some(outcome);
             }
         }
-        (outcomes, written, errors)
+        outcomes
     };
-    let (cancelled, (outcomes, written, errors)) = tokio::join!(crawl, save);
+    let (cancelled, outcomes) = tokio::join!(crawl, save);
     let outcomes: Vec<SiteOutcome> = outcomes
         .into_iter()
         .zip(&crawled)
         .map(|(outcome, unit)| outcome.unwrap_or_else(|| unchecked_site(unit, NOT_COMPLETED.to_owned())))
         .collect();
-    let saved = || outcomes.iter().filter(|o| o.error.is_none());
-    let findings = saved().map(|o| o.findings.len()).sum();
-    let pages = saved().map(|o| o.pages).sum();
-    let reachable = saved().filter(|o| o.reachable).count();
+    let summary = SiteSummary::of(run.key(), request.day, &crawled, &outcomes, cancelled);
     let stats = serde_json::json!({
-        "sites": with_website, "reachable": reachable, "pages": pages, "findings": findings,
-        "errors": errors.len(), "without_website": without, "written": written, "cancelled": cancelled,
+        "sites": summary.sites, "reachable": summary.reachable, "pages": summary.pages,
+        "findings": summary.findings, "errors": summary.errors.len(),
+        "without_website": summary.without_website, "written": summary.written, "cancelled": cancelled,
     });
     store.finish_crawl_run(&run, if cancelled { RunEnd::Cancelled } else { RunEnd::Finished }, stats).await?;
-    let summary = SiteSummary {
-        run: run.key(),
-        kind: "site",
-        as_of: request.day.to_string(),
-        sites: with_website,
-        reachable,
-        without_website: without,
-        pages,
-        findings,
-        by_check: count_by_check(saved().flat_map(|o| &o.findings)),
-        errors,
-        written,
-        cancelled,
-    };
     Ok(SiteCrawlReport { summary, crawled, outcomes })
+}
+
+impl SiteSummary {
+    /// The summary of a site run from its units' outcomes, in the units' order, however the run
+    /// was crawled (here or by workers): only what was saved counts; a unit with an error is
+    /// listed, unless the crawl was cancelled before it reached the unit.
+    pub(super) fn of(
+        run: String,
+        day: NaiveDate,
+        units: &[Unit],
+        outcomes: &[SiteOutcome],
+        cancelled: bool,
+    ) -> Self {
+        let saved = || outcomes.iter().filter(|o| o.error.is_none());
+        let with_website = units.iter().filter(|u| has_website(u)).count();
+        SiteSummary {
+            run,
+            kind: "site",
+            as_of: day.to_string(),
+            sites: with_website,
+            reachable: saved().filter(|o| o.reachable).count(),
+            without_website: units.len() - with_website,
+            pages: saved().map(|o| o.pages).sum(),
+            findings: saved().map(|o| o.findings.len()).sum(),
+            by_check: count_by_check(saved().flat_map(|o| &o.findings)),
+            errors: outcomes
+                .iter()
+                .filter_map(|o| o.error.as_ref().map(|e| (o, e)))
+                .filter(|(_, e)| e.as_str() != NOT_COMPLETED)
+                .map(|(o, e)| UnitError { unit: o.unit.to_string(), error: e.clone() })
+                .collect(),
+            written: saved().count(),
+            cancelled,
+        }
+    }
 }
 
 /// A catalogue crawl to run.

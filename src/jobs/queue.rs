@@ -11,9 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::crawl::{
-    SiteCrawl, SiteCrawlReport, SiteSummary, UnitError, count_by_check, crawl_sites_here, has_website,
-};
+use super::crawl::{SiteCrawl, SiteCrawlReport, SiteSummary, crawl_sites_here};
 use super::{JobError, Progress};
 use crate::crawl::profile::SiteProfile;
 use crate::crawl::site::SiteOutcome;
@@ -154,27 +152,6 @@ async fn site_report(store: &Store, run: &OpenRun, request: SiteCrawl) -> Result
             }
         })
         .collect();
-    let saved = || outcomes.iter().filter(|o| o.error.is_none());
-    let errors = outcomes
-        .iter()
-        .filter_map(|o| o.error.as_ref().map(|e| (o, e)))
-        .filter(|(_, e)| e.as_str() != super::crawl::NOT_COMPLETED)
-        .map(|(o, e)| UnitError { unit: o.unit.to_string(), error: e.clone() })
-        .collect();
-    let with_website = request.units.iter().filter(|u| has_website(u)).count();
-    let summary = SiteSummary {
-        run: run.key(),
-        kind: "site",
-        as_of: request.day.to_string(),
-        sites: with_website,
-        reachable: saved().filter(|o| o.reachable).count(),
-        without_website: request.units.len() - with_website,
-        pages: saved().map(|o| o.pages).sum(),
-        findings: saved().map(|o| o.findings.len()).sum(),
-        by_check: count_by_check(saved().flat_map(|o| &o.findings)),
-        errors,
-        written: saved().count(),
-        cancelled,
-    };
+    let summary = SiteSummary::of(run.key(), request.day, &request.units, &outcomes, cancelled);
     Ok(SiteCrawlReport { summary, crawled: request.units, outcomes })
 }

@@ -298,6 +298,7 @@ impl SampleReport {
             Font::new(data.into(), 0).ok_or_else(|| format!("{}: not a font", path.display()))
         };
         let (cjk, latin) = (load(cjk)?, load(latin)?);
+        // Page geometry in points (krilla's f32 coordinates), nothing to do with scoring.
         let size = 9.0_f32;
         let per_line = 56;
         let mut wrapped = Vec::new();
