@@ -73,6 +73,11 @@ pub struct ImportOutcome {
 
 const UNIT_FIELDS: &str = "id, code, name, kind, parent_code, website, catalogue_url, email";
 
+/// The units as rows to store, in chunks of [`WRITE_CHUNK`].
+fn owned_chunks(units: &[Unit]) -> Vec<Vec<UnitRow>> {
+    units.chunks(WRITE_CHUNK).map(|chunk| chunk.iter().map(UnitRow::from).collect()).collect()
+}
+
 impl Store {
     /// Every registered unit, ordered by code.
     pub async fn units(&self) -> StoreResult<Vec<Unit>> {
@@ -99,26 +104,42 @@ impl Store {
 
     /// Writes an import plan in one transaction, together with its audit record: either every
     /// new and changed unit is stored, or none is. `progress` is told how many units have
-    /// been written so far.
+    /// been written so far. Units the plan counts as new are inserted, not upserted: if one was
+    /// registered after the plan was made (a concurrent import), the whole import fails rather
+    /// than overwrite a unit it never compared.
     pub async fn apply_unit_import(
         &self,
         plan: &ImportPlan,
         audit: AuditEntry,
         progress: impl Fn(usize),
     ) -> StoreResult<ImportOutcome> {
-        let rows: Vec<UnitRow> = plan.writes().map(UnitRow::from).collect();
+        // Owned chunks, built once: the statements take their rows by value, so no chunk is
+        // cloned on the way in.
+        let added = owned_chunks(&plan.added);
+        let updated = owned_chunks(&plan.updated);
         self.transaction("导入单位", async |txn| {
             let mut written = 0;
-            for chunk in rows.chunks(WRITE_CHUNK) {
+            // New codes: a plain INSERT, no duplicate-key clause to evaluate. `RETURN NONE` spares
+            // building and sending back every stored row (with the clone above, 27.7 s → 21.5 s
+            // of writing for 100,000 new units, dev profile; issue #16).
+            for chunk in added {
+                let len = chunk.len();
+                txn.query("INSERT INTO unit $rows RETURN NONE").bind(("rows", chunk)).await?.check()?;
+                written += len;
+                progress(written);
+            }
+            for chunk in updated {
+                let len = chunk.len();
                 txn.query(
                     "INSERT INTO unit $rows ON DUPLICATE KEY UPDATE \
                      name = $input.name, kind = $input.kind, parent_code = $input.parent_code, \
-                     website = $input.website, catalogue_url = $input.catalogue_url, email = $input.email",
+                     website = $input.website, catalogue_url = $input.catalogue_url, email = $input.email \
+                     RETURN NONE",
                 )
-                .bind(("rows", chunk.to_vec()))
+                .bind(("rows", chunk))
                 .await?
                 .check()?;
-                written += chunk.len();
+                written += len;
                 progress(written);
             }
             audit.write_in(txn).await
@@ -130,5 +151,37 @@ impl Store {
             unchanged: plan.unchanged,
             not_in_file: plan.not_in_file,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names of the indexes defined on `unit`.
+    async fn unit_indexes(store: &Store) -> Vec<String> {
+        let mut response = store.db().query("INFO FOR TABLE unit").await.expect("info");
+        let info: Option<surrealdb::types::Value> = response.take(0).expect("info value");
+        let text = format!("{info:?}");
+        ["unit_code", "unit_parent"]
+            .into_iter()
+            .filter(|name| text.contains(name))
+            .map(String::from)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_unused_parent_index_is_dropped_from_existing_stores() {
+        let store = Store::memory().await.expect("mem store");
+        // A store made before issue #16 has the index; applying the schema removes it.
+        store
+            .db()
+            .query("DEFINE INDEX unit_parent ON unit FIELDS parent_code; DELETE schema_version")
+            .await
+            .and_then(surrealdb::IndexedResults::check)
+            .expect("old index");
+        assert_eq!(unit_indexes(&store).await, ["unit_code", "unit_parent"]);
+        super::super::apply_schema(store.db()).await.expect("schema");
+        assert_eq!(unit_indexes(&store).await, ["unit_code"], "the unique code index stays");
     }
 }

@@ -20,6 +20,7 @@ mod handler_layers;
 mod hardening;
 mod hostile;
 mod import_cycles;
+mod import_fast_path;
 mod import_lines;
 mod injection;
 mod inspection;
