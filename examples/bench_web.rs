@@ -8,6 +8,11 @@
 //! ```
 //! Options after the mode: `--seconds N` (default 10), `--connections N` (default 64).
 //! The store is an embedded surrealkv database in a temporary directory.
+//!
+//! wrk runs on the same 2 cores as the server, so each row also states the server's CPU time
+//! per request (from /proc, the server runs in this process). The same run then serves the
+//! same rendered bytes from a plain nginx (Debian's `nginx-light`) as the ceiling: no server on
+//! this machine answers those bytes faster.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -141,8 +146,16 @@ fn cookie_pairs(response: &reqwest::Response) -> String {
         .join("; ")
 }
 
-/// Requests per second and the 99th-percentile latency wrk reports.
-fn wrk(url: &str, cookie: &str, seconds: u32, connections: u32) -> anyhow::Result<(String, String)> {
+/// What one wrk run measured.
+struct Load {
+    requests_per_second: String,
+    p99: String,
+    requests: u64,
+}
+
+/// Runs wrk against `url` and reads its requests per second, 99th-percentile latency and
+/// request count. Error responses fail the benchmark instead of being measured.
+fn wrk(url: &str, cookie: &str, seconds: u32, connections: u32) -> anyhow::Result<Load> {
     let output = Command::new("wrk")
         .args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s"), "--latency", "-H"])
         .arg(format!("Cookie: {cookie}"))
@@ -150,20 +163,119 @@ fn wrk(url: &str, cookie: &str, seconds: u32, connections: u32) -> anyhow::Resul
         .output()
         .context("run wrk (apt-get install wrk)")?;
     let text = String::from_utf8_lossy(&output.stdout).to_string();
-    let rps = text
-        .lines()
-        .find(|l| l.starts_with("Requests/sec:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .context(format!("wrk output:\n{text}"))?;
-    let p99 = text
-        .lines()
-        .find(|l| l.trim_start().starts_with("99%"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .context(format!("wrk output:\n{text}"))?;
+    let field = |prefix: &str, index: usize| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(index))
+            .map(str::to_string)
+            .context(format!("wrk output:\n{text}"))
+    };
     if text.contains("Non-2xx") {
         bail!("wrk saw error responses:\n{text}");
     }
-    Ok((rps.to_string(), p99.to_string()))
+    Ok(Load {
+        requests_per_second: field("Requests/sec:", 1)?,
+        p99: field("99%", 1)?,
+        requests: text
+            .lines()
+            .find(|l| l.contains(" requests in "))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .context(format!("wrk output:\n{text}"))?,
+    })
+}
+
+/// CPU time (user + system) this process has used: the dashboard runs inside it.
+fn own_cpu() -> Duration {
+    // getrusage would need `unsafe`, which this crate denies; /proc gives the same figures.
+    process_cpu(std::process::id())
+}
+
+/// CPU time (user + system) of a process from /proc/PID/stat (clock ticks: USER_HZ is 100 on
+/// Linux, so one tick is 10 ms).
+fn process_cpu(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name: state is 3rd, utime 14th, stime 15th.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> =
+        after_name.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
+    Duration::from_millis(fields.iter().sum::<u64>() * 10)
+}
+
+/// CPU time of nginx's master and worker processes.
+fn nginx_cpu(master: u32) -> Duration {
+    let children =
+        std::fs::read_to_string(format!("/proc/{master}/task/{master}/children")).unwrap_or_default();
+    children.split_whitespace().filter_map(|pid| pid.parse().ok()).chain([master]).map(process_cpu).sum()
+}
+
+/// A plain nginx (Debian's package) serving already rendered pages: the ceiling of what any
+/// server on this machine answers for the same bytes.
+struct Nginx {
+    child: std::process::Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    /// Serves `pages` (file name, HTML) from a temporary directory on a free loopback port.
+    fn serve(pages: &[(&str, &str)]) -> anyhow::Result<Self> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir()?;
+        // nginx's workers run as `nobody` when started by root: they must be able to read.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+        for (name, html) in pages {
+            std::fs::write(dir.path().join(name), html)?;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let root = dir.path().display();
+        let config = format!(
+            "worker_processes 2;\ndaemon off;\npid {root}/nginx.pid;\nerror_log {root}/error.log;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{ access_log off; client_body_temp_path {root}/body; proxy_temp_path {root}/proxy;\n\
+             fastcgi_temp_path {root}/fastcgi; uwsgi_temp_path {root}/uwsgi; scgi_temp_path {root}/scgi;\n\
+             server {{ listen 127.0.0.1:{port}; root {root}; default_type text/html; }} }}\n"
+        );
+        let config_path = dir.path().join("nginx.conf");
+        std::fs::write(&config_path, config)?;
+        let child = Command::new("nginx")
+            .arg("-c")
+            .arg(&config_path)
+            .arg("-p")
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("start nginx (apt-get install nginx-light)")?;
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        Ok(Self { child, base: format!("http://127.0.0.1:{port}"), _dir: dir })
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One measured row: throughput, p99 and the server's CPU per request.
+fn measure(
+    url: &str,
+    cookie: &str,
+    seconds: u32,
+    connections: u32,
+    cpu: impl Fn() -> Duration,
+) -> anyhow::Result<String> {
+    let before = cpu();
+    let load = wrk(url, cookie, seconds, connections)?;
+    let used = cpu().saturating_sub(before);
+    let per_request = used.as_secs_f64() * 1000.0 / load.requests.max(1) as f64;
+    Ok(format!("{:>10} req/s   p99 {:>9}   {per_request:6.3} ms CPU/req", load.requests_per_second, load.p99))
 }
 
 #[tokio::main]
@@ -212,19 +324,40 @@ async fn main() -> anyhow::Result<()> {
         setup.as_secs_f64(),
         ranking.cycle
     );
+    let mut rendered = Vec::new();
     for (page, path) in [("rankings", "/rankings".to_string()), ("unit detail", format!("/units/{unit}"))] {
         let url = format!("{base}{path}");
-        // One request first, so a broken page fails loudly instead of being measured.
-        let status = reqwest::Client::new().get(&url).header("Cookie", &cookie).send().await?.status();
-        if !status.is_success() {
-            bail!("{path} answered {status}");
+        // One request first, so a broken page fails loudly instead of being measured; its
+        // bytes are what nginx serves for the ceiling.
+        let response = reqwest::Client::new().get(&url).header("Cookie", &cookie).send().await?;
+        if !response.status().is_success() {
+            bail!("{path} answered {}", response.status());
         }
-        let (rps, p99) = tokio::task::spawn_blocking({
+        rendered.push((page, path.clone(), response.text().await?));
+        let row = tokio::task::spawn_blocking({
             let (url, cookie) = (url.clone(), cookie.clone());
-            move || wrk(&url, &cookie, seconds, connections)
+            move || measure(&url, &cookie, seconds, connections, own_cpu)
         })
         .await??;
-        println!("{page:12} {rps:>10} req/s   p99 {p99:>9}   {path}");
+        println!("gongkai  {page:12} {row}   {path}");
+    }
+    // The ceiling, in the same run: nginx serving the same rendered bytes.
+    let files: Vec<(String, &str)> = rendered
+        .iter()
+        .enumerate()
+        .map(|(i, (_, _, html))| (format!("page{i}.html"), html.as_str()))
+        .collect();
+    let pages: Vec<(&str, &str)> = files.iter().map(|(name, html)| (name.as_str(), *html)).collect();
+    let nginx = Nginx::serve(&pages)?;
+    let master = nginx.child.id();
+    for ((page, path, html), (file, _)) in rendered.iter().zip(&files) {
+        let url = format!("{}/{file}", nginx.base);
+        let row = tokio::task::spawn_blocking({
+            let url = url.clone();
+            move || measure(&url, "", seconds, connections, || nginx_cpu(master))
+        })
+        .await??;
+        println!("nginx    {page:12} {row}   {path} ({} KiB)", html.len() / 1024);
     }
     Ok(())
 }

@@ -93,11 +93,14 @@ impl Store {
             disabled: account.disabled,
             session_epoch: Some(0),
         };
-        self.transaction("创建账号", async |txn| {
-            txn.query("CREATE account CONTENT $row").bind(("row", row)).await?.check()?;
-            audit.write_in(txn).await
-        })
-        .await?;
+        let created = self
+            .transaction("创建账号", async |txn| {
+                txn.query("CREATE account CONTENT $row").bind(("row", row)).await?.check()?;
+                audit.write_in(txn).await
+            })
+            .await;
+        self.reads.clear();
+        created?;
         Ok(())
     }
 
@@ -119,11 +122,23 @@ impl Store {
     }
 
     /// One account with its session epoch, for checking a session cookie (one read).
+    /// Served from the access cache while [`Store::watch_changes`] runs: every request of a
+    /// signed-in person asks this.
     pub async fn account_session(&self, username: &str) -> StoreResult<Option<(Account, i64)>> {
-        let Some(row) = self.account_row(username).await? else { return Ok(None) };
-        let epoch = row.session_epoch.unwrap_or(0);
-        let (account, _) = <(Account, String)>::try_from(row)?;
-        Ok(Some((account, epoch)))
+        if let Some(entry) = self.reads.session(username) {
+            return Ok(entry);
+        }
+        let read = self.reads.generation();
+        let entry = match self.account_row(username).await? {
+            Some(row) => {
+                let epoch = row.session_epoch.unwrap_or(0);
+                let (account, _) = <(Account, String)>::try_from(row)?;
+                Some((account, epoch))
+            }
+            None => None,
+        };
+        self.reads.put_session(read, username, entry.clone());
+        Ok(entry)
     }
 
     /// One account with its password hash and session epoch, for signing in (one read).
@@ -149,13 +164,17 @@ impl Store {
     /// new epoch, which a session started from now on must carry; `None` for no such account.
     pub async fn end_sessions(&self, username: &str) -> StoreResult<Option<i64>> {
         let context = "结束会话";
-        let mut response = self
+        let response = self
             .db()
             .query(format!("UPDATE $id SET {NEXT_EPOCH} RETURN VALUE session_epoch"))
             .bind(("id", RecordId::new("account", username)))
             .await
             .and_then(surrealdb::IndexedResults::check)
-            .map_err(StoreError::query(context))?;
+            .map_err(StoreError::query(context));
+        // Emptied whether or not the write reported success: a failed answer may still have
+        // been applied, and forgetting costs one read.
+        self.reads.clear();
+        let mut response = response?;
         let epochs: Vec<i64> = response.take(0).map_err(StoreError::query(context))?;
         Ok(epochs.into_iter().next())
     }
@@ -239,7 +258,8 @@ impl Store {
                 audit.write_in(txn).await?;
                 Ok(true)
             })
-            .await?;
-        if found { Ok(()) } else { Err(AccountUpdateError::NotFound(username.to_string())) }
+            .await;
+        self.reads.clear();
+        if found? { Ok(()) } else { Err(AccountUpdateError::NotFound(username.to_string())) }
     }
 }

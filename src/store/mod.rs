@@ -17,6 +17,7 @@ mod notifications;
 mod probes;
 mod queue;
 mod rectification;
+mod request_cache;
 mod runs;
 mod schedule;
 mod self_assessment;
@@ -144,6 +145,9 @@ pub struct Store {
     rankings: Arc<RankingCache>,
     /// When each API token's use was last written, so that not every request writes.
     token_stamps: Arc<tokens::TokenStamps>,
+    /// What every request reads (sessions, token grants, the cycle list), kept while live
+    /// queries report every change; see [`Store::watch_changes`].
+    reads: Arc<request_cache::RequestCache>,
 }
 
 /// Recently read rankings by cycle, each with the `saved_at` stamp of the cycle record it was
@@ -209,7 +213,13 @@ impl Store {
         }
         db.use_ns(NAMESPACE).use_db(DATABASE).await.map_err(StoreError::query("选择命名空间"))?;
         apply_schema(&db).await?;
-        Ok(Self { db, lock_file, rankings: Arc::default(), token_stamps: Arc::default() })
+        Ok(Self {
+            db,
+            lock_file,
+            rankings: Arc::default(),
+            token_stamps: Arc::default(),
+            reads: Arc::default(),
+        })
     }
 
     /// An in-memory store with the schema applied; for tests and dry runs.
@@ -221,6 +231,7 @@ impl Store {
     /// released its directory, so that a process that exits right after (every CLI command)
     /// does not cancel the engine's shutdown half-way, and the next process can open it.
     pub async fn close(self) {
+        self.stop_watching_changes();
         let lock_file = self.lock_file.clone();
         drop(self);
         let Some(lock_file) = lock_file else { return };

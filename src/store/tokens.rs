@@ -16,6 +16,7 @@ use surrealdb::types::{RecordId, RecordIdKey, SurrealValue};
 
 use super::conflict::is_conflict_source;
 use super::findings::record_key;
+use super::request_cache::TokenEntry;
 use super::{AuditEntry, Store, StoreError, StoreResult};
 use crate::model::Account;
 
@@ -168,6 +169,7 @@ struct TokenInfoRow {
 struct GrantRow {
     username: String,
     scope: String,
+    expires_at: DateTime<Utc>,
 }
 
 fn token_hash(token: &str) -> String {
@@ -254,22 +256,36 @@ impl Store {
         }
         let context = "核对接口令牌";
         let hash = token_hash(token);
-        let mut response = self
-            .db()
-            .query(
-                "SELECT username, scope FROM api_token \
-                 WHERE hash = $hash AND revoked = false AND expires_at > time::now()",
-            )
-            .bind(("hash", hash.clone()))
-            .await
-            .map_err(StoreError::query(context))?;
-        let rows: Vec<GrantRow> = response.take(0).map_err(StoreError::query(context))?;
-        let Some(row) = rows.into_iter().next() else { return Ok(None) };
-        let Some((account, _)) = self.account(&row.username).await? else { return Ok(None) };
+        let entry = match self.reads.token(&hash) {
+            Some(entry) => entry,
+            None => {
+                let read = self.reads.generation();
+                let mut response = self
+                    .db()
+                    .query(
+                        "SELECT username, scope, expires_at FROM api_token \
+                         WHERE hash = $hash AND revoked = false AND expires_at > time::now()",
+                    )
+                    .bind(("hash", hash.clone()))
+                    .await
+                    .map_err(StoreError::query(context))?;
+                let rows: Vec<GrantRow> = response.take(0).map_err(StoreError::query(context))?;
+                let entry = rows.into_iter().next().map(|row| TokenEntry {
+                    username: row.username,
+                    scope: row.scope.parse().unwrap_or(TokenScope::Read),
+                    expires_at: row.expires_at,
+                });
+                self.reads.put_token(read, &hash, entry.clone());
+                entry
+            }
+        };
+        // A remembered token may have expired since it was read.
+        let Some(entry) = entry.filter(|e| e.expires_at > Utc::now()) else { return Ok(None) };
+        let Some((account, _)) = self.account_session(&entry.username).await? else { return Ok(None) };
         if account.disabled {
             return Ok(None);
         }
-        let scope = row.scope.parse().unwrap_or(TokenScope::Read);
+        let scope = entry.scope;
         if self.token_stamps.due(&hash, Utc::now()) {
             let stamped = self
                 .db()
@@ -341,8 +357,9 @@ impl Store {
                 audit.write_in(txn).await?;
                 Ok(true)
             })
-            .await?;
-        if found { Ok(()) } else { Err(TokenError::NotFound) }
+            .await;
+        self.reads.clear();
+        if found? { Ok(()) } else { Err(TokenError::NotFound) }
     }
 }
 

@@ -13,6 +13,7 @@ pub mod client;
 pub mod csrf;
 pub mod error;
 pub mod export;
+pub mod fragments;
 pub mod hashing;
 pub mod headers;
 pub mod jobs;
@@ -55,6 +56,11 @@ pub enum ServeError {
 /// survive a restart and every instance sharing a database accepts the same cookies.
 pub async fn build(store: Store, config: WebConfig) -> Result<Rocket<Build>, ServeError> {
     let secret = store.cookie_secret().await?;
+    // Every request needs its account; remember it for a few seconds, emptied by any change.
+    // Without the live queries the server still works, reading the account on every request.
+    if let Err(error) = store.watch_changes().await {
+        tracing::warn!(%error, "账号缓存未启用");
+    }
     let templates = templates::Templates::new(pages::TEMPLATES)?;
     let mut rocket_config = rocket::Config {
         address: config.address,
@@ -83,6 +89,7 @@ pub async fn build(store: Store, config: WebConfig) -> Result<Rocket<Build>, Ser
         throttle: throttle::LoginThrottle::default(),
         passwords: hashing::PasswordGate::default(),
         jobs: jobs::JobBoard::default(),
+        fragments: fragments::FragmentCache::default(),
         config,
     };
     let security_headers = headers::SecurityHeaders::new(state.config.public_url.as_deref());

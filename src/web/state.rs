@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use super::fragments::FragmentCache;
 use super::hashing::PasswordGate;
 use super::jobs::JobBoard;
 use super::templates::Templates;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub passwords: PasswordGate,
     /// The background crawls and assessments started from the dashboard.
     pub jobs: JobBoard,
+    /// Rendered page content kept for identical inputs (the ranking pages).
+    pub fragments: FragmentCache,
     /// How the server was started.
     pub config: WebConfig,
 }

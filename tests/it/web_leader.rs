@@ -350,3 +350,57 @@ async fn before_any_assessment_the_pages_say_so() {
     assert_eq!(status, Status::Ok);
     assert!(html.contains("还没有任何评估周期") && html.contains("column.stale"));
 }
+
+/// The ranking page's content is kept between requests (web/fragments.rs); re-running the cycle
+/// must show the new scores on the very next request, to every role.
+#[tokio::test]
+async fn a_re_run_cycle_shows_its_new_scores_at_once() {
+    let city = assessed_city().await;
+    let (client, _) = city.signed_in("leader1").await;
+    let before = city.store.ranking(CYCLE).await.expect("ranking");
+    let (_, first) = get(&client, "/rankings").await;
+    assert_eq!(get(&client, "/rankings").await.1, first, "the same inputs give the same page");
+
+    // Spam on the best unit's site vetoes it: its total drops to zero when the cycle is re-run.
+    let best = before.iter().find(|r| r.veto.is_none()).expect("an unvetoed unit").unit.clone();
+    let code = gongkai::model::OrgCode::parse(&best).expect("a stored code");
+    let at = Utc.with_ymd_and_hms(2026, 11, 29, 3, 0, 0).single().expect("date");
+    let finding = Finding {
+        id: None,
+        unit: code.clone(),
+        check: "content.spam".into(),
+        source: Source::Crawler,
+        observed_at: at,
+        url: Some("http://u.example.cn/spam".into()),
+        detail: serde_json::json!({}),
+        status: FindingStatus::Open,
+        rectify_by: None,
+    };
+    let run = CrawlRunRecord {
+        kind: CrawlKind::Site,
+        as_of: at,
+        started_at: at,
+        finished_at: at,
+        units: vec![code],
+        stats: serde_json::json!({}),
+    };
+    city.store.record_crawl_run(&run, &[finding], &[]).await.expect("run");
+    assess_city(&city).await;
+    let after = city.store.ranking(CYCLE).await.expect("ranking");
+    let vetoed = after.iter().find(|r| r.unit == best).expect("still ranked");
+    assert!(vetoed.veto.is_some(), "the re-run vetoed the unit");
+
+    // The same server (and cache) that served the page before the re-run, then another role.
+    let (office, _) = city.signed_in("office1").await;
+    for (account, client) in [("leader1", &client), ("office1", &office)] {
+        let (_, html) = get(client, "/rankings").await;
+        let rows = table_rows(&html);
+        assert_eq!(rows.len(), after.len());
+        for (row, stored) in rows.iter().zip(&after) {
+            assert!(row.contains(&format!("/units/{}?", stored.unit)), "{account}: order of {row}");
+            assert!(row.contains(&format!("<td class=\"num\">{}", stored.score)), "{account}: {row}");
+        }
+        let vetoed_row = rows.iter().find(|r| r.contains(&format!("/units/{best}?"))).expect("row");
+        assert!(vetoed_row.contains("单项否决"), "{account} was served the page from before the re-run");
+    }
+}

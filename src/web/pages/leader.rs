@@ -2,6 +2,8 @@
 //! and a unit's page — the same page a unit account and its group's inspectors see for that
 //! unit, with the actions each role has there.
 
+use std::sync::Arc;
+
 use minijinja::{Value, context};
 use rocket::http::{ContentType, Header};
 use rocket::request::FlashMessage;
@@ -17,13 +19,16 @@ use crate::web::error::WebError;
 use crate::web::export;
 use crate::web::session::CurrentUser;
 use crate::web::state::AppState;
-use crate::web::views::ranking::{RankingRow, parse_kind, ranking_rows, ranking_view};
+use crate::web::views::ranking::{
+    RankingRow, RankingView, cycles_and_choice, cycles_stamp, parse_kind, ranking_rows, ranking_view_of,
+};
 use crate::web::views::unit_detail::unit_detail;
 
 /// The ranking, unit and evidence pages: templates as (name, source) pairs, embedded in the
 /// binary.
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("leader/rankings.html", include_str!("../templates/leader/rankings.html")),
+    ("leader/rankings_body.html", include_str!("../templates/leader/rankings_body.html")),
     ("leader/unit.html", include_str!("../templates/leader/unit.html")),
     ("leader/evidence.html", include_str!("../templates/leader/evidence.html")),
 ];
@@ -84,8 +89,46 @@ async fn rankings(
     user.require_reader()?;
     let kind = parse_kind(kind)?;
     let laggards_only = laggards.unwrap_or(false);
-    let mut view = ranking_view(&state.store, cycle, kind, laggards_only).await?;
+    let (cycles, chosen) = cycles_and_choice(&state.store, cycle).await?;
+    let shown_cycle = chosen.as_ref().map(|c| c.cycle.clone());
+    // The content depends on the cycles' stamps, the filters and the page, and on the role only
+    // in what an empty ranking says; the reader's name and CSRF token stay in the layout.
+    let stamp = cycles_stamp(&cycles);
+    let key = format!(
+        "{}\n{}\n{laggards_only}\n{}\n{}",
+        shown_cycle.as_deref().unwrap_or(""),
+        kind.map_or("", UnitKind::as_str),
+        page.unwrap_or(1),
+        user.role().as_str()
+    );
+    let body = match state.fragments.get(&stamp, &key) {
+        Some(body) => body,
+        None => {
+            let view = ranking_view_of(&state.store, cycles, chosen, kind, laggards_only).await?;
+            let body: Arc<str> = Arc::from(ranking_body(state, view, page, user.role())?);
+            state.fragments.put(&stamp, &key, body.clone());
+            body
+        }
+    };
+    state.templates.page(
+        "leader/rankings.html",
+        &user,
+        flash,
+        context! { cycle => shown_cycle, body => Value::from_safe_string(body.to_string()) },
+    )
+}
 
+/// The ranking page's content for one page of rows: summaries, charts, the table and links
+/// that keep the filters. Rendered without the reader (see [`FragmentCache`]).
+///
+/// [`FragmentCache`]: crate::web::fragments::FragmentCache
+fn ranking_body(
+    state: &AppState,
+    mut view: RankingView,
+    page: Option<usize>,
+    role: Role,
+) -> Result<String, WebError> {
+    let (kind, laggards_only) = (view.kind, view.laggards_only);
     let scores: Vec<Decimal> = view.rows.iter().map(|row| row.score.score).collect();
     let distribution = view
         .scale
@@ -124,16 +167,15 @@ async fn rankings(
         format!("/rankings.csv?{}", ranking_query(shown_cycle.as_deref(), kind, laggards_only, None));
     // A unit's page opens on the cycle the ranking shows.
     let unit_query = ranking_query(shown_cycle.as_deref(), None, false, None);
-    state.templates.page(
-        "leader/rankings.html",
-        &user,
-        flash,
+    state.templates.render(
+        "leader/rankings_body.html",
         context! {
             view => view,
             rows => rows,
             pager => pager,
             csv_href => csv_href,
             unit_query => unit_query,
+            role => role.as_str(),
             distribution_chart => Value::from_safe_string(distribution.into_string()),
             kind_chart => Value::from_safe_string(kind_chart.into_string()),
         },

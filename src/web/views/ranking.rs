@@ -180,17 +180,39 @@ pub async fn cycles_and_choice(
             let chosen = find_cycle(&cycles, asked)?;
             Ok((cycles, Some(chosen)))
         }
-        None => Ok(tokio::try_join!(store.cycles(), store.current_cycle())?),
+        None => {
+            let cycles = store.cycles().await?;
+            let current = current_of(&cycles).cloned();
+            Ok((cycles, current))
+        }
     }
 }
 
+/// The cycle the dashboard shows by default, picked from the list already read instead of
+/// asked for again: the one marked current, else the newest (the order `Store::current_cycle`
+/// uses).
+fn current_of(cycles: &[CycleInfo]) -> Option<&CycleInfo> {
+    cycles.iter().max_by(|a, b| (a.current, a.created_at, &a.cycle).cmp(&(b.current, b.created_at, &b.cycle)))
+}
+
+/// Changes whenever any cycle record is written (a re-run, a new cycle, a change of the
+/// current one): what a ranking page shows depends on nothing else but its filters.
+pub fn cycles_stamp(cycles: &[CycleInfo]) -> String {
+    cycles
+        .iter()
+        .map(|c| {
+            let saved = c.saved_at.map_or(String::from("-"), |at| at.to_rfc3339());
+            format!("{}@{saved}{}", c.cycle, if c.current { "*" } else { "" })
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
 /// The cycle to show, for pages that need no list of cycles: the one named (which must exist),
-/// else the current one. One query.
+/// else the current one. One read of the cycle list (kept in memory while the server watches
+/// for changes).
 pub async fn chosen_cycle(store: &Store, asked: Option<&str>) -> Result<Option<CycleInfo>, WebError> {
-    match asked_cycle(asked) {
-        Some(asked) => find_cycle(&store.cycles().await?, asked).map(Some),
-        None => Ok(store.current_cycle().await?),
-    }
+    Ok(cycles_and_choice(store, asked).await?.1)
 }
 
 /// A cycle named in a query string; blank means "not named".
@@ -233,7 +255,18 @@ pub async fn ranking_view(
     kind: Option<UnitKind>,
     laggards_only: bool,
 ) -> Result<RankingView, WebError> {
-    let (mut cycles, chosen) = cycles_and_choice(store, cycle).await?;
+    let (cycles, chosen) = cycles_and_choice(store, cycle).await?;
+    ranking_view_of(store, cycles, chosen, kind, laggards_only).await
+}
+
+/// [`ranking_view`] for cycles already read (oldest first) and chosen ([`cycles_and_choice`]).
+pub async fn ranking_view_of(
+    store: &Store,
+    mut cycles: Vec<CycleInfo>,
+    chosen: Option<CycleInfo>,
+    kind: Option<UnitKind>,
+    laggards_only: bool,
+) -> Result<RankingView, WebError> {
     cycles.reverse();
     let all = match &chosen {
         Some(cycle) => store.ranking_shared(&cycle.cycle).await?,
