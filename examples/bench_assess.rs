@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use gongkai::assess::{LaggardCriteria, rank, score_units};
+use gongkai::assess::{LaggardCriteria, ScoredUnit, rank, score_units};
 use gongkai::model::{
     Finding, FindingStatus, OrgCode, Source, Unit, UnitEvidence, UnitKind, synthetic_credit_code,
 };
@@ -34,6 +34,18 @@ fn peak_rss_kib() -> u64 {
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
         .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
         .unwrap_or(0)
+}
+
+/// CPU seconds (user + system, every thread) the process has used: with other work on the
+/// machine, wall times vary and these do not.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at the state, field 3;
+    // utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux).
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    (ticks(11) + ticks(12)) as f64 / 100.0
 }
 
 #[tokio::main]
@@ -94,15 +106,19 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let started = Instant::now();
+    let cpu_started = cpu_seconds();
     let criteria = LaggardCriteria::shipped();
-    let scored = score_units(&rule_set, &units, &evidence, &criteria, as_of);
+    let scored = score_units(&rule_set, &units, &evidence, &criteria, as_of)?;
     let scoring = started.elapsed();
+    let scoring_cpu = cpu_seconds() - cpu_started;
     let ranked = rank(&scored, &HashMap::new(), &criteria, rule_set.pass_mark());
     let ranking = started.elapsed() - scoring;
-    let explanations = scored
-        .iter()
-        .map(|s| Ok((s.unit.code.to_string(), serde_json::to_string(&s.score.explanation)?)))
-        .collect::<Result<HashMap<String, String>, serde_json::Error>>()?;
+    // As `jobs::assess` does: the units and their evidence are not needed once scored.
+    drop((units, evidence));
+    let scored_peak = peak_rss_kib();
+    // As `jobs::assess` does: the explanations' JSON text (folded while scoring) by unit.
+    let explanations =
+        scored.into_iter().map(ScoredUnit::into_explanation_json).collect::<Result<HashMap<_, _>, _>>()?;
 
     let config = if db_dir.starts_with("ws://") {
         StoreConfig {
@@ -115,6 +131,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let store = Store::connect(&config).await?;
     let save_started = Instant::now();
+    let save_cpu_started = cpu_seconds();
     let record = CycleRecord {
         cycle: "bench".into(),
         as_of: observed,
@@ -126,16 +143,19 @@ async fn main() -> anyhow::Result<()> {
     };
     store.save_cycle(&record, &ranked, &explanations, AuditEntry::new("bench", "assess")).await?;
     let saving = save_started.elapsed();
+    let saving_cpu = cpu_seconds() - save_cpu_started;
     store.close().await;
 
     let vetoed = ranked.iter().filter(|r| r.veto.is_some()).count();
     let laggards = ranked.iter().filter(|r| r.laggard).count();
     println!(
-        "{n} units ({vetoed} vetoed, {laggards} laggards): scoring {:.2} s, ranking {:.3} s, saving {:.2} s; peak RSS {} MiB",
+        "{n} units ({vetoed} vetoed, {laggards} laggards): scoring {:.2} s ({scoring_cpu:.2} s CPU), \
+         ranking {:.3} s, saving {:.2} s ({saving_cpu:.2} s CPU); peak RSS {} MiB ({} MiB before saving)",
         scoring.as_secs_f64(),
         ranking.as_secs_f64(),
         saving.as_secs_f64(),
-        peak_rss_kib() / 1024
+        peak_rss_kib() / 1024,
+        scored_peak / 1024
     );
     Ok(())
 }

@@ -9,17 +9,57 @@ use serde::{Deserialize, Serialize};
 
 use super::LaggardCriteria;
 use crate::model::{Unchecked, Unit, UnitKind};
-use crate::rules::Score;
+use crate::rules::{Score, SelfAssessmentGap};
 
 /// One unit's scored result before ranking.
 #[derive(Debug, Clone)]
 pub struct ScoredUnit {
     /// The unit as registered.
     pub unit: Unit,
-    /// Its score under the cycle's rule set, with the explanation tree.
+    /// Its score under the cycle's rule set. After [`ScoredUnit::fold_explanation`] (which
+    /// [`super::score_units`] does) the explanation's tree is empty: read `explanation_json`.
     pub score: Score,
     /// Laggard reasons from the unit's own evidence (not started, on-and-off, overdue).
     pub evidence_reasons: Vec<String>,
+    /// The met veto item's label as the tree gives it, read before the tree is folded.
+    pub veto_label: Option<String>,
+    /// How the unit's self-assessment compares with what was verified, read from the tree.
+    pub self_assessment: Option<SelfAssessmentGap>,
+    /// The explanation as JSON text once folded; `None` while the tree is in `score`.
+    pub explanation_json: Option<String>,
+}
+
+impl ScoredUnit {
+    /// A scored unit, with what ranking needs from the explanation tree read out of it.
+    pub fn new(unit: Unit, score: Score, evidence_reasons: Vec<String>) -> Self {
+        let veto_label = score.veto.as_deref().map(|veto| veto_label(&score, veto));
+        let self_assessment = score.self_assessment_gap();
+        Self { unit, score, evidence_reasons, veto_label, self_assessment, explanation_json: None }
+    }
+
+    /// Turns the explanation tree into its JSON text and drops the tree (its stamp stays). A
+    /// province's trees take several times the memory of their text, and a cycle only stores
+    /// the text.
+    pub fn fold_explanation(&mut self) -> serde_json::Result<()> {
+        if self.explanation_json.is_none() {
+            self.explanation_json = Some(serde_json::to_string(&self.score.explanation)?);
+            let explanation = &mut self.score.explanation;
+            explanation.warnings = Vec::new();
+            explanation.root.children = Vec::new();
+            explanation.root.notes = Vec::new();
+            explanation.root.evidence = Vec::new();
+        }
+        Ok(())
+    }
+
+    /// The unit's code and its explanation as JSON text (the folded text, or the tree's).
+    pub fn into_explanation_json(self) -> serde_json::Result<(String, String)> {
+        let text = match self.explanation_json {
+            Some(text) => text,
+            None => serde_json::to_string(&self.score.explanation)?,
+        };
+        Ok((self.unit.code.into(), text))
+    }
 }
 
 /// How a supervising unit's subordinates stand in the same cycle.
@@ -132,7 +172,7 @@ pub fn rank(
             if criteria.veto
                 && let Some(veto) = &s.score.veto
             {
-                reasons.push(format!("单项否决：{}", veto_label(&s.score, veto)));
+                reasons.push(format!("单项否决：{}", s.veto_label.as_deref().unwrap_or(veto)));
             }
             if criteria.unchecked && !s.score.unchecked.is_empty() {
                 let what: Vec<String> = s.score.unchecked.iter().map(Unchecked::summary_zh).collect();
@@ -152,7 +192,7 @@ pub fn rank(
             {
                 reasons.push(format!("名次比上一周期下降 {} 位", -change));
             }
-            let gap = s.score.self_assessment_gap();
+            let gap = s.self_assessment;
             if let (Some(threshold), Some(gap)) = (criteria.over_claim_at_least, gap)
                 && gap.over_claim() >= threshold
             {
@@ -278,7 +318,7 @@ mod tests {
                     .collect();
                 let evidence = UnitEvidence { findings, ..UnitEvidence::default() };
                 let score = rules.score(&unit, &evidence, as_of);
-                ScoredUnit { unit, score, evidence_reasons: Vec::new() }
+                ScoredUnit::new(unit, score, Vec::new())
             })
             .collect()
     }
@@ -359,7 +399,7 @@ mod tests {
             }
         }
         let score = rules.score(&unit, &evidence, as_of);
-        ScoredUnit { unit, score, evidence_reasons: Vec::new() }
+        ScoredUnit::new(unit, score, Vec::new())
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! The assessment job: score every unit a rule set applies to from the evidence as of a day,
 //! rank them against the previous cycle of the same rule set, and save the cycle.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{JobError, Progress};
-use crate::assess::{LaggardCriteria, RankedScore, mark_uncrawled, rank, score_units};
+use crate::assess::{LaggardCriteria, RankedScore, ScoredUnit, mark_uncrawled, rank, score_units};
+use crate::model::{OrgCode, Unit, UnitEvidence};
 use crate::rules::RuleSet;
 use crate::store::{AuditEntry, CycleRecord, Store};
 
@@ -100,8 +101,9 @@ pub async fn assess(
     let mut evidence = store.evidence(request.cutoff).await?;
     mark_uncrawled(&units, &mut evidence, request.cutoff);
     progress.stage("评分", units.len());
-    let scored = score_units(rule_set, &units, &evidence, &request.criteria, request.day);
-    progress.advance(units.len());
+    let unit_count = units.len();
+    let scored = score_in_parallel(&request, units, evidence).await?;
+    progress.advance(unit_count);
     if scored.is_empty() {
         return Err(JobError::BadInput(format!("没有适用规则集 {} 的单位，请先导入单位名录", rule_set.id())));
     }
@@ -121,8 +123,8 @@ pub async fn assess(
     if request.save {
         progress.stage("保存评分", 1);
         let explanations = scored
-            .iter()
-            .map(|s| Ok((s.unit.code.to_string(), serde_json::to_string(&s.score.explanation)?)))
+            .into_iter()
+            .map(ScoredUnit::into_explanation_json)
             .collect::<Result<HashMap<String, String>, serde_json::Error>>()
             .map_err(|e| JobError::Failed(format!("无法保存评分说明：{e}")))?;
         let record = CycleRecord {
@@ -159,4 +161,23 @@ pub async fn assess(
         cycle,
         rows,
     })
+}
+
+/// Scores the units on rayon's pool from a blocking thread (`spawn_blocking`): the runtime's
+/// worker threads keep serving requests and the store meanwhile, and the blocking thread only
+/// waits for the pool. (`block_in_place` would take a worker thread out of the runtime and
+/// panics on a current-thread runtime, which tests use.) The units and their evidence move in
+/// and are dropped there once scored.
+async fn score_in_parallel(
+    request: &AssessRequest,
+    units: Vec<Unit>,
+    evidence: BTreeMap<OrgCode, UnitEvidence>,
+) -> Result<Vec<ScoredUnit>, JobError> {
+    let rule_set = request.rule_set.clone();
+    let criteria = request.criteria.clone();
+    let day = request.day;
+    tokio::task::spawn_blocking(move || score_units(&rule_set, &units, &evidence, &criteria, day))
+        .await
+        .map_err(|e| JobError::Failed(format!("评分中断：{e}")))?
+        .map_err(|e| JobError::Failed(format!("无法生成评分说明：{e}")))
 }

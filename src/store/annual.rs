@@ -70,8 +70,8 @@ pub const CYCLES: AnnualQuery = AnnualQuery {
 pub const UNITS_ASSESSED: AnnualQuery = AnnualQuery {
     key: "units_assessed",
     description: "本年度参加考评的单位数（去重）",
-    surql: "RETURN array::len(array::distinct((SELECT VALUE unit FROM score WHERE cycle IN \
-            (SELECT VALUE cycle FROM assessment WHERE as_of >= $from AND as_of < $to))))",
+    surql: "RETURN array::len(array::distinct((SELECT VALUE unit FROM score WHERE [cycle, generation] IN \
+            (SELECT VALUE [cycle, generation] FROM assessment WHERE as_of >= $from AND as_of < $to))))",
 };
 
 /// Inspectors' visits in the year.

@@ -11,7 +11,8 @@ use super::{Store, StoreError, StoreResult};
 
 /// Tables that hold the office's data. A restore refuses a store in which any of them has a
 /// row: importing over live data would mix two states.
-const DATA_TABLES: [&str; 6] = ["unit", "account", "assessment", "score", "finding", "audit"];
+const DATA_TABLES: [&str; 7] =
+    ["unit", "account", "assessment", "score", "score_explanation", "finding", "audit"];
 
 fn backup_error(action: &str, path: &Path, error: impl std::fmt::Display) -> StoreError {
     StoreError::Backup(format!("{action} {}：{error}", path.display()))
@@ -48,6 +49,8 @@ impl Store {
             .and_then(surrealdb::IndexedResults::check)
             .map_err(|e| backup_error("导入失败", path, e))?;
         self.db().import(path).await.map_err(|e| backup_error("导入失败", path, e))?;
+        // Accounts and tokens were replaced wholesale.
+        self.reads.clear();
         // The backup may come from an older version: bring its schema up to this one.
         super::apply_schema(self.db()).await
     }

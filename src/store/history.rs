@@ -34,6 +34,7 @@ pub struct ScorePoint {
 #[derive(Debug, Clone, SurrealValue)]
 struct HistoryRow {
     cycle: String,
+    generation: String,
     ruleset_id: String,
     total: Decimal,
     rank: i64,
@@ -46,37 +47,44 @@ struct HistoryRow {
 struct CycleDateRow {
     cycle: String,
     as_of: DateTime<Utc>,
+    generation: String,
 }
 
 impl Store {
     /// A unit's score in every saved cycle, oldest as-of date first. The cycles' dates are read
     /// apart and joined here: there are few cycles, and a score row does not carry its date.
+    /// Only the generation each cycle's record names counts: rows of a save still under way (or
+    /// never finished) and of a replaced save are not the cycle's.
     pub async fn score_history(&self, unit: &OrgCode) -> StoreResult<Vec<ScorePoint>> {
         let context = "读取历史得分";
-        let mut response = self
-            .db()
-            .query(
-                "SELECT cycle, ruleset_id, total, rank, rank_in_kind, laggard, grade FROM score WHERE unit = $unit;
-                 SELECT cycle, as_of FROM assessment;",
-            )
-            .bind(("unit", unit.to_string()))
-            .await
-            .map_err(StoreError::query(context))?;
-        let rows: Vec<HistoryRow> = response.take(0).map_err(StoreError::query(context))?;
-        let dates: HashMap<String, DateTime<Utc>> = response
-            .take::<Vec<CycleDateRow>>(1)
-            .map_err(StoreError::query(context))?
-            .into_iter()
-            .map(|row| (row.cycle, row.as_of))
-            .collect();
+        // One read transaction: the cycles' generations and the rows come from one snapshot.
+        let (rows, cycles) = self
+            .transaction(context, async |txn| {
+                let mut response = txn
+                    .query(
+                        "SELECT cycle, generation, ruleset_id, total, rank, rank_in_kind, laggard, grade \
+                         FROM score WHERE unit = $unit;
+                         SELECT cycle, as_of, generation FROM assessment;",
+                    )
+                    .bind(("unit", unit.to_string()))
+                    .await?
+                    .check()?;
+                let rows: Vec<HistoryRow> = response.take(0)?;
+                let cycles: Vec<CycleDateRow> = response.take(1)?;
+                Ok((rows, cycles))
+            })
+            .await?;
+        let cycles: HashMap<String, (DateTime<Utc>, String)> =
+            cycles.into_iter().map(|row| (row.cycle, (row.as_of, row.generation))).collect();
         let corrupt = |message: String| StoreError::Corrupt { context: "score", message };
         let rank = |n: i64| u32::try_from(n).map_err(|_| corrupt(format!("名次 {n} 无效")));
         let mut points = rows
             .into_iter()
-            .map(|row| {
-                let as_of = *dates
-                    .get(&row.cycle)
-                    .ok_or_else(|| corrupt(format!("得分所属的评估周期“{}”不存在", row.cycle)))?;
+            .filter_map(|row| match cycles.get(&row.cycle) {
+                Some((as_of, generation)) if *generation == row.generation => Some((*as_of, row)),
+                _ => None,
+            })
+            .map(|(as_of, row)| {
                 Ok(ScorePoint {
                     as_of,
                     ruleset_id: row.ruleset_id,
