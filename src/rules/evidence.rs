@@ -11,9 +11,10 @@ use rust_decimal::Decimal;
 use crate::model::{Finding, Source, Unit, UnitEvidence};
 
 use super::explain::Cited;
-use super::expr::Env;
+use super::expr::{Binding, Env, Value};
 use super::spec::{Counter, SourcePolicy};
 use super::validate::Validated;
+use super::vars::{Fill, Layout};
 
 /// All sources, in the order used after a rule set's own precedence list.
 pub(super) const ALL_SOURCES: [Source; 3] = [Source::Inspector, Source::Crawler, Source::SelfReported];
@@ -101,65 +102,81 @@ impl<'e> View<'e> {
         }
         self.by_check.get(name).map(|(_, l)| l.clone()).unwrap_or_default()
     }
+    /// How many findings `findings` would return, without collecting them.
+    pub(super) fn count(&self, name: &str, counters: &[Counter], as_of: NaiveDate) -> usize {
+        if let Some(counter) = counters.iter().find(|c| c.name == name) {
+            let base = self.by_check.get(counter.check.as_str()).map(|(_, l)| l.as_slice()).unwrap_or(&[]);
+            return base
+                .iter()
+                .filter(|f| within(f, as_of, counter.within_days))
+                .filter(|f| match &counter.detail {
+                    None => true,
+                    Some((key, values)) => f
+                        .detail
+                        .get(key)
+                        .and_then(|v| v.as_str())
+                        .is_some_and(|v| values.iter().any(|w| w == v)),
+                })
+                .count();
+        }
+        self.by_check.get(name).map_or(0, |(_, l)| l.len())
+    }
 }
 
 /// The expression context of one view, and how each value came about (for citations).
+/// Names and labels come from the rule set's layout; only the values are the unit's.
 #[derive(Debug)]
 pub(super) struct Context<'e> {
     pub env: Env,
     pub view: View<'e>,
-    defaulted: Vec<String>,
-    /// Chinese titles of the variables, for citations.
-    labels: BTreeMap<String, String>,
+    layout: &'e Layout,
+    /// Per layout variable: a metric that was not measured and took its default.
+    defaulted: Vec<bool>,
     as_of: NaiveDate,
 }
 
 impl<'e> Context<'e> {
     pub(super) fn new(
-        rs: &Validated,
+        rs: &'e Validated,
         unit: &Unit,
         evidence: &UnitEvidence,
         view: View<'e>,
         uses_metrics: bool,
         as_of: NaiveDate,
     ) -> Self {
-        let mut env = Env::default();
-        let mut labels = BTreeMap::new();
-        env.set_text("kind", unit.kind.as_str());
-        for (check, title) in &rs.checks {
-            env.set_number(format!("count.{check}"), Decimal::from(view.findings(check, &[], as_of).len()));
-            labels.insert(format!("count.{check}"), title.clone());
+        let vars = rs.vars.vars();
+        let mut defaulted = vec![false; vars.len()];
+        let mut bindings = Vec::with_capacity(vars.len());
+        for (var, defaulted) in vars.iter().zip(&mut defaulted) {
+            let value = match &var.fill {
+                Fill::Kind => Value::Text(unit.kind.as_str().to_string()),
+                Fill::Check(check) => Value::Number(Decimal::from(view.count(check, &[], as_of))),
+                Fill::Counter(name) => Value::Number(Decimal::from(view.count(name, &rs.counters, as_of))),
+                Fill::Metric { name, default } => {
+                    let measured = if uses_metrics { evidence.metrics.get(name).copied() } else { None };
+                    *defaulted = measured.is_none();
+                    Value::Number(measured.unwrap_or(*default))
+                }
+            };
+            bindings.push(Binding { name: var.name.clone(), value, read: var.read });
         }
-        for counter in &rs.counters {
-            let n = view.findings(&counter.name, &rs.counters, as_of).len();
-            env.set_number(format!("count.{}", counter.name), Decimal::from(n));
-            labels.insert(format!("count.{}", counter.name), counter.title.clone());
-        }
-        let mut defaulted = Vec::new();
-        for (name, spec) in &rs.metrics {
-            let measured = if uses_metrics { evidence.metrics.get(name).copied() } else { None };
-            if measured.is_none() {
-                defaulted.push(format!("metric.{name}"));
-            }
-            env.set_number(format!("metric.{name}"), measured.unwrap_or(spec.default));
-            labels.insert(format!("metric.{name}"), spec.title.clone());
-        }
-        Self { env, view, defaulted, labels, as_of }
+        Self { env: Env::from_sorted(bindings), view, layout: &rs.vars, defaulted, as_of }
     }
 
     pub(super) fn number(&self, name: &str) -> Decimal {
         match self.env.get(name) {
-            Some(super::expr::Value::Number(n)) => *n,
+            Some(Value::Number(n)) => *n,
             _ => Decimal::ZERO,
         }
     }
 
     pub(super) fn cite_value(&self, name: &str) -> Cited {
+        let position = self.layout.position(name);
         Cited::Value {
             name: name.to_string(),
-            label: self.labels.get(name).cloned().unwrap_or_default(),
+            label: position.map(|i| self.layout.vars()[i].label.clone()).unwrap_or_default(),
             value: self.number(name),
-            defaulted: self.defaulted.iter().any(|d| d == name),
+            defaulted: position.is_some_and(|i| self.defaulted[i]),
         }
     }
 

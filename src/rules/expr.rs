@@ -6,7 +6,7 @@
 //! values that made a condition true. The context is built from `Decimal`s directly
 //! (`Variable::Number`), never from JSON or binary floats.
 
-use std::collections::BTreeMap;
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -31,37 +31,73 @@ pub(super) enum Value {
     Text(String),
 }
 
+/// One variable of an [`Env`]: its dotted name, value, and whether it goes into the
+/// zen-expression object (a variable no expression of the rule set reads is left out of it,
+/// but is still there for citations).
+#[derive(Debug, Clone)]
+pub(super) struct Binding {
+    pub name: Arc<str>,
+    pub value: Value,
+    pub read: bool,
+}
+
 /// The variables an expression may read, by dotted name (`count.content.spam`,
 /// `metric.site.failure_ratio`, `kind`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// The nested zen object is built once, on the first evaluation, and shared by every
+/// expression evaluated in this env: zen-expression copies on write, it never changes the
+/// object it is given. Any `set_*` drops the built object.
+#[derive(Debug, Default)]
 pub(super) struct Env {
-    values: BTreeMap<String, Value>,
+    /// Sorted by name, unique.
+    values: Vec<Binding>,
+    variable: OnceCell<Variable>,
 }
 
 impl Env {
+    /// An env from bindings already sorted by name and unique (a rule set's layout order).
+    pub(super) fn from_sorted(values: Vec<Binding>) -> Self {
+        debug_assert!(values.windows(2).all(|w| w[0].name < w[1].name), "bindings must be sorted and unique");
+        Self { values, variable: OnceCell::new() }
+    }
+
     pub(super) fn set_number(&mut self, name: impl Into<String>, value: Decimal) {
-        self.values.insert(name.into(), Value::Number(value));
+        self.set(name.into(), Value::Number(value));
     }
 
     pub(super) fn set_text(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.values.insert(name.into(), Value::Text(value.into()));
+        self.set(name.into(), Value::Text(value.into()));
+    }
+
+    fn set(&mut self, name: String, value: Value) {
+        self.variable = OnceCell::new();
+        match self.values.binary_search_by(|b| (*b.name).cmp(name.as_str())) {
+            Ok(i) => self.values[i] = Binding { name: Arc::from(name), value, read: true },
+            Err(i) => self.values.insert(i, Binding { name: Arc::from(name), value, read: true }),
+        }
     }
 
     pub(super) fn get(&self, name: &str) -> Option<&Value> {
-        self.values.get(name)
+        let i = self.values.binary_search_by(|b| (*b.name).cmp(name)).ok()?;
+        Some(&self.values[i].value)
     }
 
     /// The nested zen object: `count.content.spam = 2` becomes `{count: {content: {spam: 2}}}`.
+    /// Built on first use, then shared (a cheap reference-counted clone).
     fn to_variable(&self) -> Variable {
-        let root = Variable::empty_object();
-        for (name, value) in &self.values {
-            let variable = match value {
-                Value::Number(n) => Variable::Number(*n),
-                Value::Text(t) => Variable::String(Variable::key(t)),
-            };
-            let _ = root.dot_insert(name, variable);
-        }
-        root
+        self.variable
+            .get_or_init(|| {
+                let root = Variable::empty_object();
+                for binding in self.values.iter().filter(|b| b.read) {
+                    let variable = match &binding.value {
+                        Value::Number(n) => Variable::Number(*n),
+                        Value::Text(t) => Variable::String(Variable::key(t)),
+                    };
+                    let _ = root.dot_insert(&binding.name, variable);
+                }
+                root
+            })
+            .shallow_clone()
     }
 }
 
@@ -215,6 +251,22 @@ mod tests {
         let e = Expr::compile("kind == \"district\"").expect("compiles");
         assert_eq!(e.eval_bool(&env()), Ok(true));
         assert!(matches!(e.eval_number(&env()), Err(EvalError::NotNumber(_))));
+    }
+
+    #[test]
+    fn the_shared_object_is_never_changed_by_an_evaluation_and_follows_every_set() {
+        let mut env = env();
+        let read = Expr::compile("count.content.spam").expect("compiles");
+        let assign = Expr::compile("count.content.spam = count.content.spam + 10; count.content.spam")
+            .expect("assignments compile");
+        assert_eq!(assign.eval_number(&env), Ok(dec!(12)));
+        assert_eq!(assign.eval_number(&env), Ok(dec!(12)), "the first run's assignment leaked");
+        assert_eq!(read.eval_number(&env), Ok(dec!(2)));
+        env.set_number("count.content.spam", dec!(7));
+        assert_eq!(read.eval_number(&env), Ok(dec!(7)), "a stale object was evaluated");
+        env.set_number("count.content.new", dec!(1));
+        let new = Expr::compile("count.content.new + count.content.spam").expect("compiles");
+        assert_eq!(new.eval_number(&env), Ok(dec!(8)));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! expr     zen-expression on Decimal        evidence  which findings count, as which source
 //! engine   vetoes, N/A, methods, caps, bonus explain  Score and its explanation tree
 //! examples embedded worked examples         shipped   the rule sets compiled into the binary
+//! vars     the variables, laid out once per rule set
 //! ```
 
 mod engine;
@@ -22,9 +23,12 @@ mod format;
 pub mod shipped;
 mod spec;
 mod validate;
+mod vars;
 
 #[cfg(test)]
 mod golden_tests;
+#[cfg(test)]
+mod layout_tests;
 #[cfg(test)]
 mod property_tests;
 #[cfg(test)]

@@ -21,6 +21,7 @@ use super::error::{Locator, Problems, RuleSetError};
 use super::expr::{Env, EvalError, Expr, NULL_ZH};
 use super::format::*;
 use super::spec::*;
+use super::vars::Layout;
 
 /// Everything a rule set holds once validated.
 #[derive(Debug, Clone)]
@@ -38,12 +39,18 @@ pub(super) struct Validated {
     pub bonus: Option<Bonus>,
     pub unchecked: Vec<UncheckedRule>,
     pub examples: Vec<Example>,
+    /// The variables expressions see, laid out once for every unit scored.
+    pub vars: Layout,
 }
 
 const ALL_SOURCES: [Source; 3] = [Source::Inspector, Source::Crawler, Source::SelfReported];
 
 pub(super) fn validate(text: &str, origin: &str) -> Result<Validated, RuleSetError> {
-    let mut v = Validator { p: Problems::new(Locator::new(origin, text)), names: BTreeSet::new() };
+    let mut v = Validator {
+        p: Problems::new(Locator::new(origin, text)),
+        names: BTreeSet::new(),
+        read: BTreeSet::new(),
+    };
     let raw: RawRuleSet = match toml::from_str(text) {
         Ok(raw) => raw,
         Err(e) => {
@@ -83,6 +90,7 @@ fn unreachable_validated() -> Validated {
         bonus: None,
         unchecked: Vec::new(),
         examples: Vec::new(),
+        vars: Layout::default(),
     }
 }
 
@@ -104,6 +112,8 @@ struct Validator<'a> {
     p: Problems<'a>,
     /// The variable names expressions may read (`count.…`, `metric.…`, `kind`).
     names: BTreeSet<String>,
+    /// The variable names the rule set's valid expressions read.
+    read: BTreeSet<String>,
 }
 
 /// A name segment: lower-case letter, then lower-case letters, digits or `_`.
@@ -295,6 +305,9 @@ impl<'a> Validator<'a> {
                 _ => {}
             }
         }
+        if ok {
+            self.read.extend(expr.refs().iter().cloned());
+        }
         ok.then_some(expr)
     }
 
@@ -368,6 +381,7 @@ impl<'a> Validator<'a> {
             metrics: &metrics,
         };
         let examples = self.examples(raw, &context);
+        let vars = Layout::new(&checks, &counters, &metrics, &self.read);
         Validated {
             meta,
             grades,
@@ -382,6 +396,7 @@ impl<'a> Validator<'a> {
             bonus,
             unchecked,
             examples,
+            vars,
         }
     }
 
