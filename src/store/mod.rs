@@ -260,7 +260,11 @@ impl Store {
         let txn = self.db.clone().begin().await.map_err(StoreError::query(context))?;
         match work(&txn).await {
             Ok(value) => {
-                txn.commit().await.map_err(StoreError::query(context))?;
+                let committed = txn.commit().await.map_err(StoreError::query(context));
+                // Pages kept from before this write are stale, even if the commit's answer was
+                // lost: a stamp that moves for nothing costs one page render.
+                self.reads.note_change();
+                committed?;
                 Ok(value)
             }
             Err(source) => {

@@ -54,6 +54,8 @@ pub(crate) struct RequestCache {
     /// Off until the live queries run; off for good once one of them ends.
     enabled: AtomicBool,
     generation: AtomicU64,
+    /// Moves on with every change to what a unit's page shows (see [`Store::change_stamp`]).
+    changes: AtomicU64,
     sessions: Mutex<HashMap<String, (Instant, SessionEntry)>>,
     tokens: Mutex<HashMap<String, (Instant, Option<TokenEntry>)>>,
     /// Every saved cycle, oldest first ([`Store::cycles`]).
@@ -84,8 +86,14 @@ impl RequestCache {
         self.enabled.load(Ordering::SeqCst)
     }
 
-    /// Forgets everything: an account or a token changed.
+    /// Notes that some data changed; pages kept under an older [`Store::change_stamp`] are stale.
+    pub(crate) fn note_change(&self) {
+        self.changes.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Forgets everything: an account, a token or a cycle changed.
     pub(crate) fn clear(&self) {
+        self.note_change();
         self.generation.fetch_add(1, Ordering::SeqCst);
         lock(&self.sessions).clear();
         lock(&self.tokens).clear();
@@ -160,39 +168,56 @@ impl RequestCache {
     }
 }
 
+/// Tables whose changes empty the cache (what it keeps is read from them).
+const FORGETTING_TABLES: [&str; 3] = ["account", "api_token", "assessment"];
+/// Tables whose changes only move the change stamp on: what a unit's page shows.
+const STAMPED_TABLES: [&str; 6] =
+    ["unit", "finding", "finding_event", "visit", "self_assessment", "assignment"];
+
 impl Store {
     /// Starts remembering sessions, token grants and the cycle list for a few seconds, emptied
-    /// whenever an account, a token or a cycle record changes anywhere (live queries). For long-running
-    /// servers (`serve`); a command that runs once has nothing to gain. Calling it twice is
-    /// harmless.
+    /// whenever an account, a token or a cycle record changes anywhere, and moves the change
+    /// stamp on with every change to what a unit's page shows (live queries on each table).
+    /// For long-running servers (`serve`); a command that runs once has nothing to gain.
+    /// Calling it twice is harmless.
     pub async fn watch_changes(&self) -> StoreResult<()> {
-        let context = "订阅账号变更";
         let cache = self.reads.clone();
         if lock(&cache.watcher).is_some() {
             return Ok(());
         }
-        let accounts: surrealdb::method::Stream<Vec<Value>> =
-            self.db().select("account").live().await.map_err(StoreError::query(context))?;
-        let tokens: surrealdb::method::Stream<Vec<Value>> =
-            self.db().select("api_token").live().await.map_err(StoreError::query(context))?;
-        let cycles: surrealdb::method::Stream<Vec<Value>> =
-            self.db().select("assessment").live().await.map_err(StoreError::query(context))?;
+        let mut changes = futures_util::stream::SelectAll::new();
+        for table in FORGETTING_TABLES.iter().chain(&STAMPED_TABLES) {
+            let context = "订阅数据变更";
+            let stream: surrealdb::method::Stream<Vec<Value>> =
+                self.db().select(*table).live().await.map_err(StoreError::query(context))?;
+            let forget = FORGETTING_TABLES.contains(table);
+            // Each stream's end is announced (None): one table no longer watched is enough
+            // to stop trusting the cache.
+            let ended = futures_util::stream::once(std::future::ready(None));
+            changes.push(stream.map(move |change| Some((forget, change))).chain(ended));
+        }
         let watched = cache.clone();
         let task = tokio::spawn(async move {
-            let mut changes =
-                futures_util::stream::select(futures_util::stream::select(accounts, tokens), cycles);
-            while let Some(change) = changes.next().await {
+            while let Some(Some((forget, change))) = changes.next().await {
                 if let Err(error) = change {
-                    tracing::warn!(%error, "账号变更订阅中断，此后每个请求都重新读取账号");
+                    tracing::warn!(%error, "数据变更订阅中断，此后每个请求都重新读取");
                     break;
                 }
-                watched.clear();
+                if forget { watched.clear() } else { watched.note_change() }
             }
             watched.disable();
         });
         *lock(&cache.watcher) = Some(task.abort_handle());
         cache.enable();
         Ok(())
+    }
+
+    /// A number that moves on whenever anything a unit's page shows may have changed: every
+    /// transaction this process commits, and every change the live queries report (findings,
+    /// visits, claims, groups, units, cycles, accounts). `None` while changes are not watched:
+    /// then nothing may be kept.
+    pub fn change_stamp(&self) -> Option<u64> {
+        self.reads.is_enabled().then(|| self.reads.changes.load(Ordering::SeqCst))
     }
 
     /// Stops the live queries of [`Store::watch_changes`], if any, and stops trusting the cache.
@@ -280,8 +305,26 @@ mod tests {
         let cycles = store.cycles().await.expect("cycles");
         assert_eq!(cycles.iter().map(|c| c.cycle.as_str()).collect::<Vec<_>>(), ["c"], "a stale cycle list");
 
+        // A unit registered elsewhere moves the change stamp on (unit pages kept are stale).
+        let stamp = store.change_stamp().expect("watched");
+        store
+            .db()
+            .query("CREATE unit SET code = '124501000000000000', name = '别处登记', kind = 'district'")
+            .await
+            .expect("raw write")
+            .check()
+            .expect("write");
+        for _ in 0..400 {
+            if store.change_stamp() != Some(stamp) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_ne!(store.change_stamp(), Some(stamp), "a change made elsewhere left the stamp as it was");
+
         store.stop_watching_changes();
         assert!(!store.reads.is_enabled());
+        assert_eq!(store.change_stamp(), None, "nothing may be kept while changes are not watched");
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Rendered page content kept for identical inputs. A ranking page is the same for every
-//! reader of the same cycle, filters and page, and rendering it (summaries over every unit,
-//! two charts, up to 300 table rows) cost most of a request; the layout around it (the
-//! reader's name, navigation, CSRF token, flash message) is rendered per request.
+//! reader of the same cycle, filters and page, and a unit's page for every reader with the same
+//! actions there; rendering them (summaries over every unit and charts; ten store reads and an
+//! explanation tree) cost most of a request. The layout around the content (the reader's name,
+//! navigation, CSRF token, flash message) is rendered per request.
 //!
-//! Keys start with a stamp of what the content was computed from (for rankings: every cycle's
-//! `saved_at` and current flag, see `views::ranking::cycles_stamp`). A key with a new stamp
-//! empties the cache first: after a re-run nothing computed before it is served again.
+//! Keys come with a stamp of what the content was computed from: for rankings every cycle's
+//! `saved_at` and current flag (`views::ranking::cycles_stamp`), for unit pages the store's
+//! change stamp (`Store::change_stamp`, which moves with every write). A new stamp empties the
+//! cache first: nothing computed before a change is served after it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

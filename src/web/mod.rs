@@ -89,7 +89,8 @@ pub async fn build(store: Store, config: WebConfig) -> Result<Rocket<Build>, Ser
         throttle: throttle::LoginThrottle::default(),
         passwords: hashing::PasswordGate::default(),
         jobs: jobs::JobBoard::default(),
-        fragments: fragments::FragmentCache::default(),
+        ranking_pages: fragments::FragmentCache::default(),
+        unit_pages: fragments::FragmentCache::default(),
         config,
     };
     let security_headers = headers::SecurityHeaders::new(state.config.public_url.as_deref());

@@ -59,8 +59,10 @@ pub struct AppState {
     pub passwords: PasswordGate,
     /// The background crawls and assessments started from the dashboard.
     pub jobs: JobBoard,
-    /// Rendered page content kept for identical inputs (the ranking pages).
-    pub fragments: FragmentCache,
+    /// Ranking page content kept per (cycles' stamps, filters, page).
+    pub ranking_pages: FragmentCache,
+    /// Unit page content kept per (the store's change stamp, unit, cycle, actions).
+    pub unit_pages: FragmentCache,
     /// How the server was started.
     pub config: WebConfig,
 }

@@ -404,3 +404,47 @@ async fn a_re_run_cycle_shows_its_new_scores_at_once() {
         assert!(vetoed_row.contains("单项否决"), "{account} was served the page from before the re-run");
     }
 }
+
+/// A unit's page content is kept per change stamp (web/fragments.rs); a crawl's new finding and
+/// a re-run's new total must show on the very next request.
+#[tokio::test]
+async fn a_unit_page_shows_new_findings_and_scores_at_once() {
+    let city = assessed_city().await;
+    let (client, _) = city.signed_in("leader1").await;
+    let path = unit_path(2);
+    let (status, first) = get(&client, &path).await;
+    assert_eq!(status, Status::Ok);
+    assert_eq!(get(&client, &path).await.1, first, "the same inputs give the same page");
+    assert!(!first.contains("content.spam"));
+
+    let at = Utc.with_ymd_and_hms(2026, 11, 29, 3, 0, 0).single().expect("date");
+    let code = unit(2);
+    let finding = Finding {
+        id: None,
+        unit: code.clone(),
+        check: "content.spam".into(),
+        source: Source::Crawler,
+        observed_at: at,
+        url: Some("http://u2.example.cn/spam".into()),
+        detail: serde_json::json!({}),
+        status: FindingStatus::Open,
+        rectify_by: None,
+    };
+    let run = CrawlRunRecord {
+        kind: CrawlKind::Site,
+        as_of: at,
+        started_at: at,
+        finished_at: at,
+        units: vec![code.clone()],
+        stats: serde_json::json!({}),
+    };
+    city.store.record_crawl_run(&run, &[finding], &[]).await.expect("run");
+    let (_, html) = get(&client, &path).await;
+    assert!(html.contains("content.spam"), "the kept page did not show the crawl's new finding");
+
+    assess_city(&city).await;
+    let score = city.store.unit_score(CYCLE, &code).await.expect("score").expect("scored");
+    assert!(score.veto.is_some(), "the re-run vetoed the unit");
+    let (_, html) = get(&client, &path).await;
+    assert!(html.contains("单项否决"), "the kept page did not show the re-run's veto");
+}

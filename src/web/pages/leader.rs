@@ -22,7 +22,7 @@ use crate::web::state::AppState;
 use crate::web::views::ranking::{
     RankingRow, RankingView, cycles_and_choice, cycles_stamp, parse_kind, ranking_rows, ranking_view_of,
 };
-use crate::web::views::unit_detail::unit_detail;
+use crate::web::views::unit_detail::{UnitDetail, unit_detail};
 
 /// The ranking, unit and evidence pages: templates as (name, source) pairs, embedded in the
 /// binary.
@@ -30,6 +30,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("leader/rankings.html", include_str!("../templates/leader/rankings.html")),
     ("leader/rankings_body.html", include_str!("../templates/leader/rankings_body.html")),
     ("leader/unit.html", include_str!("../templates/leader/unit.html")),
+    ("leader/unit_body.html", include_str!("../templates/leader/unit_body.html")),
     ("leader/evidence.html", include_str!("../templates/leader/evidence.html")),
 ];
 
@@ -101,12 +102,12 @@ async fn rankings(
         page.unwrap_or(1),
         user.role().as_str()
     );
-    let body = match state.fragments.get(&stamp, &key) {
+    let body = match state.ranking_pages.get(&stamp, &key) {
         Some(body) => body,
         None => {
             let view = ranking_view_of(&state.store, cycles, chosen, kind, laggards_only).await?;
             let body: Arc<str> = Arc::from(ranking_body(state, view, page, user.role())?);
-            state.fragments.put(&stamp, &key, body.clone());
+            state.ranking_pages.put(&stamp, &key, body.clone());
             body
         }
     };
@@ -248,12 +249,51 @@ async fn unit_page(
 ) -> Result<RawHtml<String>, WebError> {
     let code = access::unit_code(code)?;
     user.ensure_view_unit(&state.store, &code).await?;
-    let detail = unit_detail(&state.store, &code, cycle).await?;
     let actions = UnitActions {
         own_unit: user.ensure_own_unit(&code).is_ok(),
         record_visit: user.role() == Role::Inspector
             && user.ensure_record_visit(&state.store, &code).await.is_ok(),
     };
+    let reader = user.require_reader().is_ok();
+    // The content depends on the store's data (the change stamp moves with every write that
+    // could touch it), the unit, the cycle asked for and what this reader may do there.
+    let stamp = state.store.change_stamp().map(|n| n.to_string());
+    let key =
+        format!("{code}\n{}\n{}{}{reader}", cycle.unwrap_or(""), actions.own_unit, actions.record_visit);
+    let kept = stamp.as_deref().and_then(|stamp| {
+        Some((state.unit_pages.get(stamp, &format!("{key}\ntitle"))?, state.unit_pages.get(stamp, &key)?))
+    });
+    let (title, body) = match kept {
+        Some(kept) => kept,
+        None => {
+            let detail = unit_detail(&state.store, &code, cycle).await?;
+            let title: Arc<str> = Arc::from(detail.unit.name.as_str());
+            let body: Arc<str> = Arc::from(unit_body(state, &detail, &actions, reader)?);
+            if let Some(stamp) = &stamp {
+                state.unit_pages.put(stamp, &format!("{key}\ntitle"), title.clone());
+                state.unit_pages.put(stamp, &key, body.clone());
+            }
+            (title, body)
+        }
+    };
+    state.templates.page(
+        "leader/unit.html",
+        &user,
+        flash,
+        context! { title => title.as_ref(), body => Value::from_safe_string(body.to_string()) },
+    )
+}
+
+/// A unit's page content: facts, score, explanation, findings, visits, claims and the trend
+/// chart. Rendered without the reader but for their actions (see [`FragmentCache`]).
+///
+/// [`FragmentCache`]: crate::web::fragments::FragmentCache
+fn unit_body(
+    state: &AppState,
+    detail: &UnitDetail,
+    actions: &UnitActions,
+    reader: bool,
+) -> Result<String, WebError> {
     let trend = charts::trend(&[TrendSeries {
         label: detail.unit.name.clone(),
         points: detail
@@ -274,16 +314,13 @@ async fn unit_page(
         .iter()
         .map(|p| format!("/units/{}?{}", detail.unit.code, cycle_query(&p.cycle)))
         .collect();
-    state.templates.page(
-        "leader/unit.html",
-        &user,
-        flash,
+    state.templates.render(
+        "leader/unit_body.html",
         context! {
-            title => &detail.unit.name,
-            detail => &detail,
+            detail => detail,
             history_links => history_links,
             actions => actions,
-            reader => user.require_reader().is_ok(),
+            reader => reader,
             trend_chart => Value::from_safe_string(trend.into_string()),
         },
     )
