@@ -513,7 +513,7 @@ impl Store {
         unit: Option<&str>,
         surql: &str,
     ) -> StoreResult<Vec<T>> {
-        self.transaction(context, async |txn| {
+        self.read_transaction(context, async |txn| {
             let mut response = txn
                 .query(format!("{CYCLE_GENERATION} {surql}"))
                 .bind(("assessment", RecordId::new("assessment", cycle)))

@@ -59,7 +59,7 @@ impl Store {
         let context = "读取历史得分";
         // One read transaction: the cycles' generations and the rows come from one snapshot.
         let (rows, cycles) = self
-            .transaction(context, async |txn| {
+            .read_transaction(context, async |txn| {
                 let mut response = txn
                     .query(
                         "SELECT cycle, generation, ruleset_id, total, rank, rank_in_kind, laggard, grade \

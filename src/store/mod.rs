@@ -257,14 +257,32 @@ impl Store {
         context: &'static str,
         work: impl AsyncFnOnce(&surrealdb::method::Transaction<Any>) -> surrealdb::Result<T>,
     ) -> StoreResult<T> {
+        let outcome = self.run_transaction(context, work).await;
+        // Pages kept from before this write are stale, even if the commit's answer was lost:
+        // a stamp that moves for nothing costs one page render.
+        self.reads.note_change();
+        outcome
+    }
+
+    /// Runs reads in one transaction, so that they see one state of the store (a cycle's
+    /// generation and its rows). Writes nothing, so kept pages stay valid.
+    pub(crate) async fn read_transaction<T>(
+        &self,
+        context: &'static str,
+        work: impl AsyncFnOnce(&surrealdb::method::Transaction<Any>) -> surrealdb::Result<T>,
+    ) -> StoreResult<T> {
+        self.run_transaction(context, work).await
+    }
+
+    async fn run_transaction<T>(
+        &self,
+        context: &'static str,
+        work: impl AsyncFnOnce(&surrealdb::method::Transaction<Any>) -> surrealdb::Result<T>,
+    ) -> StoreResult<T> {
         let txn = self.db.clone().begin().await.map_err(StoreError::query(context))?;
         match work(&txn).await {
             Ok(value) => {
-                let committed = txn.commit().await.map_err(StoreError::query(context));
-                // Pages kept from before this write are stale, even if the commit's answer was
-                // lost: a stamp that moves for nothing costs one page render.
-                self.reads.note_change();
-                committed?;
+                txn.commit().await.map_err(StoreError::query(context))?;
                 Ok(value)
             }
             Err(source) => {
