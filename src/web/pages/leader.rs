@@ -22,7 +22,7 @@ use crate::web::state::AppState;
 use crate::web::views::ranking::{
     RankingRow, RankingView, cycles_and_choice, cycles_stamp, parse_kind, ranking_rows, ranking_view_of,
 };
-use crate::web::views::unit_detail::{UnitDetail, unit_detail};
+use crate::web::views::unit_detail::{UnitDetail, detail_stamp, unit_detail};
 
 /// The ranking, unit and evidence pages: templates as (name, source) pairs, embedded in the
 /// binary.
@@ -257,7 +257,7 @@ async fn unit_page(
     let reader = user.require_reader().is_ok();
     // The content depends on the store's data (the change stamp moves with every write that
     // could touch it), the unit, the cycle asked for and what this reader may do there.
-    let stamp = state.store.change_stamp().map(|n| n.to_string());
+    let stamp = detail_stamp(&state.store);
     let key =
         format!("{code}\n{}\n{}{}{reader}", cycle.unwrap_or(""), actions.own_unit, actions.record_visit);
     let kept = stamp.as_deref().and_then(|stamp| {

@@ -284,6 +284,13 @@ pub struct UnitDetail {
     pub claims: Vec<ClaimView>,
 }
 
+/// What a kept unit page was computed from: the store's change stamp, which moves with every
+/// write that could change any unit's page. `None` while the store does not watch for changes:
+/// then no page may be kept.
+pub fn detail_stamp(store: &Store) -> Option<String> {
+    store.change_stamp().map(|n| n.to_string())
+}
+
 /// Assembles `code`'s page for `cycle` (default: the current cycle). An unregistered unit or an
 /// unknown cycle is "not found".
 pub async fn unit_detail(store: &Store, code: &OrgCode, cycle: Option<&str>) -> Result<UnitDetail, WebError> {
