@@ -243,6 +243,7 @@ impl Nginx {
             .arg(&config_path)
             .arg("-p")
             .arg(dir.path())
+            .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .context("start nginx (apt-get install nginx-light)")?;
@@ -257,8 +258,13 @@ impl Nginx {
 }
 
 impl Drop for Nginx {
+    /// SIGTERM, not `Child::kill`'s SIGKILL: nginx's master then stops its workers, which would
+    /// otherwise outlive it (holding this process's output open).
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let stopped = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        if !stopped.is_ok_and(|s| s.success()) {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
