@@ -6,6 +6,9 @@
 //! `GONGKAI_DB_USER` / `GONGKAI_DB_PASS`), to compare a server with the embedded store.
 //! Prints wall times per phase and the process's peak resident memory.
 
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
+
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
@@ -36,16 +39,9 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// CPU seconds (user + system, every thread) the process has used: with other work on the
-/// machine, wall times vary and these do not.
+/// CPU seconds (user + system, every thread) this process has used.
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start at the state, field 3;
-    // utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux).
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    (ticks(11) + ticks(12)) as f64 / 100.0
+    cpu_time::cpu_time("self").as_secs_f64()
 }
 
 #[tokio::main]

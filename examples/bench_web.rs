@@ -14,6 +14,9 @@
 //! same rendered bytes from a plain nginx (Debian's `nginx-light`) as the ceiling: no server on
 //! this machine answers those bytes faster.
 
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -187,26 +190,15 @@ fn wrk(url: &str, cookie: &str, seconds: u32, connections: u32) -> anyhow::Resul
 
 /// CPU time (user + system) this process has used: the dashboard runs inside it.
 fn own_cpu() -> Duration {
-    // getrusage would need `unsafe`, which this crate denies; /proc gives the same figures.
-    process_cpu(std::process::id())
-}
-
-/// CPU time (user + system) of a process from /proc/PID/stat (clock ticks: USER_HZ is 100 on
-/// Linux, so one tick is 10 ms).
-fn process_cpu(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name: state is 3rd, utime 14th, stime 15th.
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<u64> =
-        after_name.split_whitespace().skip(11).take(2).filter_map(|f| f.parse().ok()).collect();
-    Duration::from_millis(fields.iter().sum::<u64>() * 10)
+    cpu_time::cpu_time("self")
 }
 
 /// CPU time of nginx's master and worker processes.
 fn nginx_cpu(master: u32) -> Duration {
     let children =
         std::fs::read_to_string(format!("/proc/{master}/task/{master}/children")).unwrap_or_default();
-    children.split_whitespace().filter_map(|pid| pid.parse().ok()).chain([master]).map(process_cpu).sum()
+    let master = master.to_string();
+    children.split_whitespace().chain([master.as_str()]).map(cpu_time::cpu_time).sum()
 }
 
 /// A plain nginx (Debian's package) serving already rendered pages: the ceiling of what any

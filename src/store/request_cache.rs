@@ -249,6 +249,21 @@ mod tests {
         }
     }
 
+    /// Writes past every method of the store, as another process would.
+    async fn raw_write(store: &Store, surql: &str) {
+        store.db().query(surql).await.expect("raw write").check().expect("write");
+    }
+
+    /// Waits (at most 4 s) for a live notification to have done its work.
+    async fn wait_until(mut done: impl FnMut() -> bool) {
+        for _ in 0..400 {
+            if done() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// A change written past this process's own account methods (as another `serve` or the
     /// CLI would) still empties the cache: the live query reports it.
     #[tokio::test]
@@ -265,19 +280,8 @@ mod tests {
         assert!(store.reads.session("a").is_some(), "the session read was not remembered");
 
         let before = store.reads.generation().0;
-        store
-            .db()
-            .query("UPDATE account:a SET disabled = true")
-            .await
-            .expect("raw write")
-            .check()
-            .expect("write");
-        for _ in 0..400 {
-            if store.reads.generation().0 != before {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        raw_write(&store, "UPDATE account:a SET disabled = true").await;
+        wait_until(|| store.reads.generation().0 != before).await;
         assert_ne!(store.reads.generation().0, before, "no change notification arrived");
         let (now, _) = store.account_session("a").await.expect("read").expect("account");
         assert!(now.disabled, "the cache answered with the account as it was before");
@@ -286,40 +290,24 @@ mod tests {
         assert!(store.cycles().await.expect("cycles").is_empty());
         assert!(store.reads.cycles().is_some(), "the cycle list was not remembered");
         let before = store.reads.generation().0;
-        store
-            .db()
-            .query(
-                "CREATE assessment:c SET cycle = 'c', ruleset = ruleset:x, as_of = time::now(), \
+        raw_write(
+            &store,
+            "CREATE assessment:c SET cycle = 'c', ruleset = ruleset:x, as_of = time::now(), \
                  ruleset_id = 'x', units = 0, generation = '1'",
-            )
-            .await
-            .expect("raw write")
-            .check()
-            .expect("write");
-        for _ in 0..400 {
-            if store.reads.generation().0 != before {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        )
+        .await;
+        wait_until(|| store.reads.generation().0 != before).await;
         let cycles = store.cycles().await.expect("cycles");
         assert_eq!(cycles.iter().map(|c| c.cycle.as_str()).collect::<Vec<_>>(), ["c"], "a stale cycle list");
 
         // A unit registered elsewhere moves the change stamp on (unit pages kept are stale).
         let stamp = store.change_stamp().expect("watched");
-        store
-            .db()
-            .query("CREATE unit SET code = '124501000000000000', name = '别处登记', kind = 'district'")
-            .await
-            .expect("raw write")
-            .check()
-            .expect("write");
-        for _ in 0..400 {
-            if store.change_stamp() != Some(stamp) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        raw_write(
+            &store,
+            "CREATE unit SET code = '124501000000000000', name = '别处登记', kind = 'district'",
+        )
+        .await;
+        wait_until(|| store.change_stamp() != Some(stamp)).await;
         assert_ne!(store.change_stamp(), Some(stamp), "a change made elsewhere left the stamp as it was");
 
         store.stop_watching_changes();

@@ -351,19 +351,9 @@ async fn before_any_assessment_the_pages_say_so() {
     assert!(html.contains("还没有任何评估周期") && html.contains("column.stale"));
 }
 
-/// The ranking page's content is kept between requests (web/fragments.rs); re-running the cycle
-/// must show the new scores on the very next request, to every role.
-#[tokio::test]
-async fn a_re_run_cycle_shows_its_new_scores_at_once() {
-    let city = assessed_city().await;
-    let (client, _) = city.signed_in("leader1").await;
-    let before = city.store.ranking(CYCLE).await.expect("ranking");
-    let (_, first) = get(&client, "/rankings").await;
-    assert_eq!(get(&client, "/rankings").await.1, first, "the same inputs give the same page");
-
-    // Spam on the best unit's site vetoes it: its total drops to zero when the cycle is re-run.
-    let best = before.iter().find(|r| r.veto.is_none()).expect("an unvetoed unit").unit.clone();
-    let code = gongkai::model::OrgCode::parse(&best).expect("a stored code");
+/// Records a site crawl that found spam on `code`'s site on 2026-11-29: a veto once the cycle
+/// is re-run.
+async fn record_spam(city: &City, code: &gongkai::model::OrgCode) {
     let at = Utc.with_ymd_and_hms(2026, 11, 29, 3, 0, 0).single().expect("date");
     let finding = Finding {
         id: None,
@@ -381,10 +371,26 @@ async fn a_re_run_cycle_shows_its_new_scores_at_once() {
         as_of: at,
         started_at: at,
         finished_at: at,
-        units: vec![code],
+        units: vec![code.clone()],
         stats: serde_json::json!({}),
     };
     city.store.record_crawl_run(&run, &[finding], &[]).await.expect("run");
+}
+
+/// The ranking page's content is kept between requests (web/fragments.rs); re-running the cycle
+/// must show the new scores on the very next request, to every role.
+#[tokio::test]
+async fn a_re_run_cycle_shows_its_new_scores_at_once() {
+    let city = assessed_city().await;
+    let (client, _) = city.signed_in("leader1").await;
+    let before = city.store.ranking(CYCLE).await.expect("ranking");
+    let (_, first) = get(&client, "/rankings").await;
+    assert_eq!(get(&client, "/rankings").await.1, first, "the same inputs give the same page");
+
+    // Spam on the best unit's site vetoes it: its total drops to zero when the cycle is re-run.
+    let best = before.iter().find(|r| r.veto.is_none()).expect("an unvetoed unit").unit.clone();
+    let code = gongkai::model::OrgCode::parse(&best).expect("a stored code");
+    record_spam(&city, &code).await;
     assess_city(&city).await;
     let after = city.store.ranking(CYCLE).await.expect("ranking");
     let vetoed = after.iter().find(|r| r.unit == best).expect("still ranked");
@@ -417,28 +423,8 @@ async fn a_unit_page_shows_new_findings_and_scores_at_once() {
     assert_eq!(get(&client, &path).await.1, first, "the same inputs give the same page");
     assert!(!first.contains("content.spam"));
 
-    let at = Utc.with_ymd_and_hms(2026, 11, 29, 3, 0, 0).single().expect("date");
     let code = unit(2);
-    let finding = Finding {
-        id: None,
-        unit: code.clone(),
-        check: "content.spam".into(),
-        source: Source::Crawler,
-        observed_at: at,
-        url: Some("http://u2.example.cn/spam".into()),
-        detail: serde_json::json!({}),
-        status: FindingStatus::Open,
-        rectify_by: None,
-    };
-    let run = CrawlRunRecord {
-        kind: CrawlKind::Site,
-        as_of: at,
-        started_at: at,
-        finished_at: at,
-        units: vec![code.clone()],
-        stats: serde_json::json!({}),
-    };
-    city.store.record_crawl_run(&run, &[finding], &[]).await.expect("run");
+    record_spam(&city, &code).await;
     let (_, html) = get(&client, &path).await;
     assert!(html.contains("content.spam"), "the kept page did not show the crawl's new finding");
 
