@@ -58,6 +58,20 @@ pub(super) struct View<'e> {
     pub overruled: Vec<(String, Source, Source)>,
 }
 
+/// Whether a counter counts `finding`: observed within its window and, when it names a detail
+/// field, with one of its values there.
+fn counts(counter: &Counter, finding: &Finding, as_of: NaiveDate) -> bool {
+    within(finding, as_of, counter.within_days)
+        && match &counter.detail {
+            None => true,
+            Some((key, values)) => finding
+                .detail
+                .get(key)
+                .and_then(|v| v.as_str())
+                .is_some_and(|v| values.iter().any(|w| w == v)),
+        }
+}
+
 impl<'e> View<'e> {
     /// Keeps the allowed sources; where several report the same check, only the first in
     /// the rule set's precedence counts (no double counting, and e.g. an inspector on
@@ -86,19 +100,7 @@ impl<'e> View<'e> {
     pub(super) fn findings(&self, name: &str, counters: &[Counter], as_of: NaiveDate) -> Vec<&'e Finding> {
         if let Some(counter) = counters.iter().find(|c| c.name == name) {
             let base = self.by_check.get(counter.check.as_str()).map(|(_, l)| l.as_slice()).unwrap_or(&[]);
-            return base
-                .iter()
-                .copied()
-                .filter(|f| within(f, as_of, counter.within_days))
-                .filter(|f| match &counter.detail {
-                    None => true,
-                    Some((key, values)) => f
-                        .detail
-                        .get(key)
-                        .and_then(|v| v.as_str())
-                        .is_some_and(|v| values.iter().any(|w| w == v)),
-                })
-                .collect();
+            return base.iter().copied().filter(|f| counts(counter, f, as_of)).collect();
         }
         self.by_check.get(name).map(|(_, l)| l.clone()).unwrap_or_default()
     }
@@ -106,18 +108,7 @@ impl<'e> View<'e> {
     pub(super) fn count(&self, name: &str, counters: &[Counter], as_of: NaiveDate) -> usize {
         if let Some(counter) = counters.iter().find(|c| c.name == name) {
             let base = self.by_check.get(counter.check.as_str()).map(|(_, l)| l.as_slice()).unwrap_or(&[]);
-            return base
-                .iter()
-                .filter(|f| within(f, as_of, counter.within_days))
-                .filter(|f| match &counter.detail {
-                    None => true,
-                    Some((key, values)) => f
-                        .detail
-                        .get(key)
-                        .and_then(|v| v.as_str())
-                        .is_some_and(|v| values.iter().any(|w| w == v)),
-                })
-                .count();
+            return base.iter().filter(|f| counts(counter, f, as_of)).count();
         }
         self.by_check.get(name).map_or(0, |(_, l)| l.len())
     }
